@@ -1,0 +1,1 @@
+"""webtext clean stage (see ../README.md and DESIGN: the flow)."""

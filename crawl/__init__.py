@@ -1,0 +1,1 @@
+"""webtext crawl stage (see ../README.md and DESIGN: the flow)."""

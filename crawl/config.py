@@ -1,0 +1,8 @@
+"""The `crawl:` block of pipeline.yaml."""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Config:
+    pass

@@ -1,0 +1,1 @@
+"""webtext dedupe stage (see ../README.md and DESIGN: the flow)."""

@@ -1,0 +1,8 @@
+"""The `dedupe:` block of pipeline.yaml."""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Config:
+    pass

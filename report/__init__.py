@@ -1,0 +1,1 @@
+"""webtext report stage (see ../README.md and DESIGN: the flow)."""

@@ -1,0 +1,1 @@
+"""webtext shard stage (see ../README.md and DESIGN: the flow)."""

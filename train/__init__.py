@@ -1,0 +1,1 @@
+"""webtext train stage (see ../README.md and DESIGN: the flow)."""

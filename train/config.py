@@ -1,0 +1,8 @@
+"""The `train:` block of pipeline.yaml."""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Config:
+    pass
