@@ -1,1 +1,9 @@
-"""webtext shard stage (see ../README.md and DESIGN: the flow)."""
+"""webtext shard stage: tokenizer + Beam tokenization into llm.c-format shards.
+
+`shard.open_shard` (numpy only) is what train/ and users read shards with; importing this package
+does not import Beam or tokenizers.
+"""
+
+from shard.reader import ShardError, open_shard, read_header, write_shard
+
+__all__ = ["open_shard", "read_header", "write_shard", "ShardError"]
