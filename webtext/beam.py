@@ -26,7 +26,7 @@ from webtext import jsonl, stats as statslib
 DIRECT_RUNNER = "DirectRunner"
 RUNNER_CLASSES = {
     "direct": DIRECT_RUNNER,
-    "dask": "apache_beam.runners.dask.dask_runner.DaskRunner",
+    "dask": "webtext.beam_dask.CompleteDaskRunner",  # Beam's DaskRunner, running every sink
     "flink": "FlinkRunner",
     "spark": "SparkRunner",
     "dataflow": "DataflowRunner",
@@ -49,8 +49,11 @@ def pipeline_options(beam_cfg, *, job_name: Optional[str] = None, extra: Optiona
         if mode == "multi_processing" and workers == 1:
             mode = "in_memory"  # one worker process buys nothing but start-up time
         opts.update(direct_running_mode=mode, direct_num_workers=workers)
-    elif beam_cfg.runner == "dask" and beam_cfg.dask_address:
-        opts["dask_client_address"] = beam_cfg.dask_address
+    elif beam_cfg.runner == "dask":
+        if beam_cfg.dask_address:
+            opts["dask_client_address"] = beam_cfg.dask_address
+        else:
+            opts["dask_local_workers"] = beam_cfg.workers or local_cores()
     if job_name:
         opts["job_name"] = job_name
     opts.update(beam_cfg.options)
