@@ -4,6 +4,6 @@
 does not import Beam or tokenizers.
 """
 
-from shard.reader import ShardError, open_shard, read_header, write_shard
+from shard.reader import ShardError, open_shard, read_header, read_index, read_manifest, split_shards, write_shard
 
-__all__ = ["open_shard", "read_header", "write_shard", "ShardError"]
+__all__ = ["open_shard", "read_header", "write_shard", "ShardError", "read_manifest", "split_shards", "read_index"]

@@ -70,3 +70,50 @@ def write_shard(path: str, tokens) -> None:
         f.write(make_header(int(arr.size)))
         f.write(arr.tobytes())
     os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The shard folder: manifest.json lists the shards of each split, the tokenizer and the counts.
+
+MANIFEST = "manifest.json"
+
+
+def read_manifest(folder: str) -> dict:
+    """The folder's manifest.json (see docs/contracts.md, shard section); ShardError if missing or bad."""
+    import json
+
+    path = os.path.join(folder, MANIFEST)
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except FileNotFoundError:
+        raise ShardError(f"{path}: no manifest (is {folder} the shard stage's output folder?)") from None
+    except ValueError as e:
+        raise ShardError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(manifest, dict) or "splits" not in manifest:
+        raise ShardError(f"{path}: not a webtext shard manifest (no 'splits')")
+    return manifest
+
+
+def split_shards(folder: str, split: str) -> list[str]:
+    """Paths of a split's shards ("train" or "val"), in order."""
+    manifest = read_manifest(folder)
+    if split not in manifest["splits"]:
+        raise ShardError(f"{os.path.join(folder, MANIFEST)}: no split '{split}' (splits: {', '.join(manifest['splits'])})")
+    return [os.path.join(folder, name) for name in manifest["splits"][split]["shards"]]
+
+
+def read_index(path: str) -> list[dict]:
+    """A shard's index (`<shard>.idx`, or the .bin path beside it): one dict per document piece,
+    {"offset", "tokens", "doc_offset", "doc_tokens", "id", "url", "file", "line"}, in token order."""
+    import json
+
+    if path.endswith(".bin"):
+        path = path[:-4] + ".idx"
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        raise ShardError(f"{path}: index not found") from None
+    except ValueError as e:
+        raise ShardError(f"{path}: not a shard index ({e})") from None
