@@ -108,6 +108,9 @@ def verify(folder: str, *, hashes: bool = True) -> tuple[list[str], dict]:
     for entry in manifest.get("shards", []):
         name = entry["name"]
         listed.update({name, entry.get("idx", index_name(name))})
+        split = totals.setdefault(entry["split"], {"tokens": 0, "documents": 0})
+        split["tokens"] += entry["tokens"]
+        split["documents"] += entry["documents"]
         path = os.path.join(folder, name)
         try:
             header = read_header(path)
@@ -134,9 +137,6 @@ def verify(folder: str, *, hashes: bool = True) -> tuple[list[str], dict]:
         if not shard_problems and starts != entry["documents"]:
             shard_problems.append(f"{idx_path}: {starts} documents start here, the manifest says {entry['documents']}")
         problems += shard_problems
-        split = totals.setdefault(entry["split"], {"tokens": 0, "documents": 0})
-        split["tokens"] += entry["tokens"]
-        split["documents"] += entry["documents"]
         checked += 1
     for split, info in manifest["splits"].items():
         got = totals.get(split, {"tokens": 0, "documents": 0})

@@ -118,7 +118,9 @@ def run(ctx: StageContext) -> StageResult:
     if tok_info["kind"] == "train" and desc["vocab_size"] < cfg.tokenizer.vocab_size:
         ctx.log(f"the sample supports only {desc['vocab_size']:,} of the {cfg.tokenizer.vocab_size:,} entries asked "
                 f"(too few distinct pairs occur {cfg.tokenizer.min_frequency}+ times)")
-    tokenizer_entry = {"file": "tokenizer.json", "sha256": tok_sha, **desc, **tok_info}
+    # (no timings in the manifest: its bytes depend only on the input and the config)
+    tokenizer_entry = {"file": "tokenizer.json", "sha256": tok_sha, **desc,
+                       **{k: v for k, v in tok_info.items() if k != "seconds"}}
 
     # 2. The encoder.
     from shard.sample import texts_for_check
@@ -130,8 +132,7 @@ def run(ctx: StageContext) -> StageResult:
     threads = encode_threads(ctx)
     encoder = DocEncoder(tok_json, engine=engine["engine"], eot_token=eot, eot_id=desc["eot_id"],
                          chunk_chars=cfg.chunk_chars, threads=threads, verify_fraction=cfg.verify_fraction)
-    engine.update({"threads_per_worker": threads,
-                   "verify_fraction": cfg.verify_fraction if engine["engine"] == "tiktoken" else 0.0})
+    engine["verify_fraction"] = cfg.verify_fraction if engine["engine"] == "tiktoken" else 0.0
 
     # 3. The pipeline.
     from shard import pipeline
@@ -156,7 +157,7 @@ def run(ctx: StageContext) -> StageResult:
     manifest = manifest_mod.build(shards=shards, tokenizer=tokenizer_entry, shard_tokens=cfg.shard_tokens,
                                   val_fraction=cfg.val_fraction, seed=ctx.config.run.seed, inputs=inputs,
                                   documents_in=stats.get("records", 0))
-    manifest["encoder"] = engine
+    manifest["encoder"] = engine  # how the ids were made; nothing here depends on the runner or threads
     for split in SPLITS:
         want = (stats.get("tokens", {}).get(split, 0), stats.get("documents", {}).get(split, 0))
         got = (manifest["splits"][split]["tokens"], manifest["splits"][split]["documents"])
@@ -185,7 +186,7 @@ def run(ctx: StageContext) -> StageResult:
         "vocab_size": desc["vocab_size"],
         "tokenizer": {"kind": tok_info["kind"], "sha256": tok_sha, "eot_id": desc["eot_id"],
                       "seconds": tok_info["seconds"], **({"sample": tok_info["sample"]} if "sample" in tok_info else {})},
-        "encoder": engine,
+        "encoder": {**engine, "threads_per_worker": threads},
         "chars": stats.get("chars", 0),
         "repaired": {"utf8": stats.get("repaired_utf8", 0), "surrogates": stats.get("repaired_surrogates", 0)},
         "pipeline_seconds": round(seconds, 3),
