@@ -10,8 +10,10 @@ shard.pack. The transforms only move data between them:
         rejects --> rejects/rejects-00000-of-00001.jsonl.zst
         stats   --> one merged stats JSON
 
-Nothing is emitted from finish_bundle and there are no side inputs, so the same pipeline runs on the
-DirectRunner, Beam's Dask runner and the portable runners.
+Nothing is emitted from finish_bundle, there are no side inputs and no multi-output ParDo (Beam's
+Dask runner hands every output of a multi-output ParDo to every consumer, tags ignored): ReadEncode
+emits (kind, value) pairs that three filters split. So the same pipeline runs on the DirectRunner,
+Beam's Dask runner and the portable runners, with the same bytes out.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import os
 import time
 
 import apache_beam as beam
-from apache_beam import pvalue
-
 from shard.docs import read_docs
 from shard.encode import DocEncoder
 from shard.pack import bucket_of, plan_shards, write_part, write_shard
@@ -30,10 +30,11 @@ from webtext.beam import WriteRecords, WriteStats, write_bytes_atomic
 from webtext.stats import log2_bucket
 
 BATCH_CHARS = 16_000_000  # a batch is also cut at this many characters, whatever batch_docs says
+DOC, REJECT, STATS = "doc", "reject", "stats"  # what ReadEncode emits, as (kind, value)
 
 
 class ReadEncode(beam.DoFn):
-    """One input file -> ((split, bucket), doc) elements, plus rejects and one stats dict."""
+    """One input file -> (DOC, ((split, bucket), doc)) elements, (REJECT, record)s and one (STATS, dict)."""
 
     def __init__(self, encoder: DocEncoder, *, root: str, seed: int, val_fraction: float, bucket_bits: int,
                  batch_docs: int):
@@ -49,7 +50,7 @@ class ReadEncode(beam.DoFn):
             stats["records"] += 1
             if reject is not None:
                 stats["dropped"][reject["reason"]] = stats["dropped"].get(reject["reason"], 0) + 1
-                yield pvalue.TaggedOutput("rejects", reject)
+                yield REJECT, reject
                 continue
             batch.append(doc)
             chars += len(doc.text)
@@ -59,7 +60,7 @@ class ReadEncode(beam.DoFn):
         if batch:
             yield from self._encode(batch, stats)
         stats["encode_seconds"] = round(stats["encode_seconds"], 3)
-        yield pvalue.TaggedOutput("stats", stats)
+        yield STATS, stats
 
     def _encode(self, batch, stats):
         started = time.perf_counter()
@@ -75,8 +76,12 @@ class ReadEncode(beam.DoFn):
             stats["max_doc_tokens"] = max(stats["max_doc_tokens"], n)
             stats["repaired_utf8"] += doc.repaired_utf8
             stats["repaired_surrogates"] += doc.repaired_surrogates
-            yield ((doc.split, bucket_of(doc.key, self.bucket_bits)),
-                   (doc.key, doc.id, doc.url, doc.file, doc.line, tokens.tobytes()))
+            yield DOC, ((doc.split, bucket_of(doc.key, self.bucket_bits)),
+                        (doc.key, doc.id, doc.url, doc.file, doc.line, tokens.tobytes()))
+
+
+def _only(kind: str):
+    return lambda element: [element[1]] if element[0] == kind else []
 
 
 def _reject_key(record: dict) -> str:
@@ -100,9 +105,9 @@ def build(p, *, files: list[str], root: str, encoder: DocEncoder, seed: int, val
             | "Files" >> beam.Create(sorted(files))
             | "SpreadFiles" >> beam.Reshuffle()
             | "ReadEncode" >> beam.ParDo(ReadEncode(encoder, root=root, seed=seed, val_fraction=val_fraction,
-                                                    bucket_bits=bucket_bits, batch_docs=batch_docs))
-            .with_outputs("rejects", "stats", main="docs"))
-    (read.docs
+                                                    bucket_bits=bucket_bits, batch_docs=batch_docs)))
+    (read
+     | "Docs" >> beam.FlatMap(_only(DOC))
      | "GroupByBucket" >> beam.GroupByKey()
      | "WritePart" >> beam.MapTuple(lambda key, docs: write_part(parts_dir, key[0], key[1], docs))
      | "OneKey" >> beam.Map(lambda part: (0, part))
@@ -110,5 +115,9 @@ def build(p, *, files: list[str], root: str, encoder: DocEncoder, seed: int, val
      | "Plan" >> beam.FlatMap(lambda kv: plan_shards(list(kv[1]), shard_tokens))
      | "SpreadShards" >> beam.Reshuffle()
      | "WriteShard" >> beam.Map(_write_shard_and_info, out_dir, info_dir))
-    read.rejects | "WriteRejects" >> WriteRecords(os.path.join(out_dir, "rejects"), "rejects", 1, key=_reject_key)
-    read.stats | "Stats" >> WriteStats(os.path.join(tmp_dir, "stats.json"))
+    (read
+     | "Rejects" >> beam.FlatMap(_only(REJECT))
+     | "WriteRejects" >> WriteRecords(os.path.join(out_dir, "rejects"), "rejects", 1, key=_reject_key))
+    (read
+     | "StatsDicts" >> beam.FlatMap(_only(STATS))
+     | "Stats" >> WriteStats(os.path.join(tmp_dir, "stats.json")))

@@ -82,7 +82,7 @@ class Sample:
         return {"documents": self.docs, "chars": self.chars, "max_key": self.limit}
 
 
-def texts_for_check(files: list[str], max_docs: int = 2000, max_chars: int = 10_000_000,
+def texts_for_check(files: list[str], max_docs: int = 2000, max_chars: int = 2_000_000,
                     max_doc_chars: int = 200_000) -> list[str]:
     """The first documents of the input (in file order), repaired: the tiktoken equivalence check.
     A long document contributes its first max_doc_chars characters."""
