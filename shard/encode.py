@@ -16,6 +16,7 @@ batches, the tests and the benchmark call it directly.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from typing import Optional, Sequence
@@ -46,11 +47,12 @@ def repair_text(text: str) -> tuple[str, bool]:
 
 
 def split_for_encoding(text: str, chunk_chars: int) -> list[str]:
-    """Pieces of about `chunk_chars` characters whose ids, concatenated, equal the whole text's ids.
+    """Pieces of about `chunk_chars` characters whose ids, concatenated, equal the whole text's ids
+    under GPT-2's pre-tokenisation (0: never cut).
 
     A stretch with no safe cut point (e.g. a long run without spaces) stays in one piece.
     """
-    if len(text) <= chunk_chars:
+    if chunk_chars <= 0 or len(text) <= chunk_chars:
         return [text]
     pieces = []
     start = 0
@@ -95,7 +97,9 @@ class DocEncoder:
     """Encode documents to uint16 token arrays that start with the end-of-text token.
 
     Picklable (holds the tokenizer.json text); the tokenizer and tiktoken Encoding are built on first
-    use in each process and shared.
+    use in each process and shared. Long documents are cut into pieces only when the tokenizer
+    pre-tokenizes with GPT-2's pattern and has no normaliser (other tokenizers, e.g. SentencePiece-style
+    ones that mark a text's start, could encode a piece differently).
     """
 
     def __init__(self, tokenizer_json: str, *, engine: str, eot_token: str, eot_id: int,
@@ -106,7 +110,9 @@ class DocEncoder:
         self.engine = engine
         self.eot_token = eot_token
         self.eot_id = eot_id
-        self.chunk_chars = chunk_chars
+        from shard.tiktoken_bridge import gpt2_pretokenized
+
+        self.chunk_chars = chunk_chars if gpt2_pretokenized(json.loads(tokenizer_json)) else 0
         self.threads = max(1, threads)
         self.verify_fraction = verify_fraction if engine == "tiktoken" else 0.0
         self.key = hashlib.sha256(tokenizer_json.encode("utf-8")).hexdigest()

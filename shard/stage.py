@@ -140,10 +140,16 @@ def run(ctx: StageContext) -> StageResult:
 
     bits = bucket_bits_for(files)
     started = time.time()
-    run_pipeline(lambda p: pipeline.build(
-        p, files=files, root=upstream, encoder=encoder, seed=ctx.config.run.seed, val_fraction=cfg.val_fraction,
-        bucket_bits=bits, batch_docs=cfg.batch_docs, shard_tokens=cfg.shard_tokens, out_dir=out_dir,
-        tmp_dir=tmp_dir), ctx.beam_options())
+    try:
+        run_pipeline(lambda p: pipeline.build(
+            p, files=files, root=upstream, encoder=encoder, seed=ctx.config.run.seed, val_fraction=cfg.val_fraction,
+            bucket_bits=bits, batch_docs=cfg.batch_docs, shard_tokens=cfg.shard_tokens, out_dir=out_dir,
+            tmp_dir=tmp_dir), ctx.beam_options())
+    except Exception as e:  # noqa: BLE001 - workers' errors arrive wrapped by the runner
+        user_error = _user_error(e)
+        if user_error:
+            raise WebtextError(f"shard: {user_error}") from e
+        raise
     seconds = time.time() - started
 
     # 4. Manifest, checked against what the pipeline counted, then the whole folder verified.
@@ -166,7 +172,7 @@ def run(ctx: StageContext) -> StageResult:
                                f"{want[0]} / {want[1]} were encoded")
     manifest_mod.write(out_dir, manifest)
     shutil.rmtree(tmp_dir, ignore_errors=True)
-    problems, _ = manifest_mod.verify(out_dir)
+    problems, _ = manifest_mod.verify(out_dir, hashes=False)  # sha256s were taken while writing
     if problems:
         raise WebtextError("shard: the written folder fails verification:\n  " + "\n  ".join(problems))
 
@@ -194,6 +200,16 @@ def run(ctx: StageContext) -> StageResult:
         "encode_seconds": stats.get("encode_seconds", 0.0),
     }
     return StageResult(counts=counts, stats=result_stats)
+
+
+def _user_error(exc: BaseException):
+    """The message of a webtext error raised in a Beam worker (an unreadable input file, an encoder
+    mismatch), which the runner hands back wrapped in its own exception; None for anything else."""
+    import re
+
+    text = str(exc)
+    m = re.search(r"(?:InputError|EncoderMismatch|WebtextError): (.+?)(?: \[while running '[^']*'\])?$", text, re.M)
+    return m.group(1) if m else None
 
 
 def _upstream_id(upstream: str):

@@ -31,6 +31,14 @@ def _merge_pair(merge) -> tuple[str, str]:
     return merge[0], merge[1]
 
 
+def gpt2_pretokenized(tokenizer_json: dict) -> bool:
+    """True if the tokenizer splits text with GPT-2's pattern and nothing before it (no normaliser):
+    then cutting a text where the pattern would cut anyway cannot change its ids."""
+    pre = tokenizer_json.get("pre_tokenizer") or {}
+    return (tokenizer_json.get("normalizer") is None and pre.get("type") == "ByteLevel"
+            and pre.get("use_regex", True) and not pre.get("add_prefix_space"))
+
+
 def tiktoken_ranks(tokenizer_json: dict) -> dict[bytes, int]:
     """{token bytes: id} for a byte-level BPE whose ids can serve as tiktoken ranks; else NotConvertible."""
     model = tokenizer_json.get("model") or {}
@@ -38,8 +46,7 @@ def tiktoken_ranks(tokenizer_json: dict) -> dict[bytes, int]:
         raise NotConvertible(f"model is {model.get('type')}, not BPE")
     if tokenizer_json.get("normalizer") is not None:
         raise NotConvertible("it has a normaliser")
-    pre = tokenizer_json.get("pre_tokenizer") or {}
-    if pre.get("type") != "ByteLevel" or not pre.get("use_regex", True) or pre.get("add_prefix_space"):
+    if not gpt2_pretokenized(tokenizer_json):
         raise NotConvertible("its pre-tokenizer is not GPT-2's (ByteLevel, use_regex, no prefix space)")
     for key in ("dropout", "continuing_subword_prefix", "end_of_word_suffix"):
         if model.get(key):

@@ -221,3 +221,31 @@ def test_tiny_corpus_with_full_size_vocabulary_request(tmp_path, cli):
     assert m["splits"]["val"] == {"shards": [], "tokens": 0, "documents": 0}
     assert record["counts"] == {"in": 5, "out": 5, "dropped": {}}
     assert repair_text("x")[0] == "x"
+
+
+def test_a_damaged_input_file_is_named(tmp_path, books, gpt2_dir, monkeypatch):
+    from webtext.errors import WebtextError
+
+    work = str(tmp_path)
+    write_dedupe(work, books[:40], files=2)
+    path = os.path.join(work, "dedupe", "docs", "docs-00001-of-00002.jsonl.zst")
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:len(data) // 2])
+    with pytest.raises(WebtextError, match="docs-00001-of-00002.jsonl.zst: cannot decompress .*truncated zstd"):
+        run_shard(work, {"tokenizer": {"kind": "gpt2", "gpt2_dir": gpt2_dir}})
+    # the same file met inside the Beam workers (the check sample read only the first file)
+    import shard.sample
+
+    monkeypatch.setattr(shard.sample, "texts_for_check", lambda files: ["a check text"])
+    with pytest.raises(WebtextError, match="docs-00001-of-00002.jsonl.zst: cannot decompress"):
+        run_shard(work, {"tokenizer": {"kind": "gpt2", "gpt2_dir": gpt2_dir}})
+    assert not os.path.exists(os.path.join(work, "shard", "_SUCCESS.json"))
+
+
+def test_worker_errors_are_unwrapped():
+    from shard.stage import _user_error
+
+    wrapped = RuntimeError("Pipeline job failed:\nTraceback ...\nwebtext.errors.InputError: /w/docs/a.jsonl.zst: "
+                           "cannot decompress after line 3: truncated [while running 'ReadEncode']\n")
+    assert _user_error(wrapped) == "/w/docs/a.jsonl.zst: cannot decompress after line 3: truncated"
+    assert _user_error(RuntimeError("ZeroDivisionError: division by zero")) is None
