@@ -180,7 +180,8 @@ def main(argv=None) -> int:
                           "bare_tokens_per_s": round(bare_rate), "tiktoken_tokens_per_s": round(tk_rate),
                           "stage_tokens_per_s": round(stage_rate), "stage_over_bare": round(stage_rate / bare_rate, 3),
                           "stage_over_tiktoken": round(stage_rate / tk_rate, 3),
-                          "stage_pipeline_seconds": stats["pipeline_seconds"], "stage_seconds": round(stage_s, 2)}))
+                          "stage_pipeline_seconds": stats["pipeline_seconds"], "stage_seconds": round(stage_s, 2),
+                          "stage_encode_seconds_all_workers": stats["encode_seconds"]}))
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

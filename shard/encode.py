@@ -74,6 +74,11 @@ def hash_fraction(salt: str, key: str) -> float:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def first_difference(a: np.ndarray, b: np.ndarray) -> int:
     """The first position where two id arrays differ (the shorter length if one extends the other)."""
     n = min(len(a), len(b))
@@ -96,29 +101,47 @@ def _cached(key, build):
 class DocEncoder:
     """Encode documents to uint16 token arrays that start with the end-of-text token.
 
-    Picklable (holds the tokenizer.json text); the tokenizer and tiktoken Encoding are built on first
-    use in each process and shared. Long documents are cut into pieces only when the tokenizer
-    pre-tokenizes with GPT-2's pattern and has no normaliser (other tokenizers, e.g. SentencePiece-style
-    ones that mark a text's start, could encode a piece differently).
+    Picklable and small: given `path`, it carries the tokenizer.json's path and sha256, not its text
+    (Beam pickles and compresses every DoFn for each worker; GPT-2's tokenizer.json is 2 MB), so the
+    workers must see the same filesystem, as they must anyway to write the shards. The tokenizer and
+    tiktoken Encoding are built on first use in each process and shared. Long documents are cut into
+    pieces only when the tokenizer pre-tokenizes with GPT-2's pattern and has no normaliser (other
+    tokenizers, e.g. SentencePiece-style ones that mark a text's start, could encode a piece differently).
     """
 
-    def __init__(self, tokenizer_json: str, *, engine: str, eot_token: str, eot_id: int,
-                 chunk_chars: int = 1_000_000, threads: int = 1, verify_fraction: float = 0.0):
+    def __init__(self, tokenizer_json: Optional[str] = None, *, path: Optional[str] = None, engine: str,
+                 eot_token: str, eot_id: int, chunk_chars: int = 1_000_000, threads: int = 1,
+                 verify_fraction: float = 0.0):
         if engine not in ("tiktoken", "tokenizers"):
             raise ValueError(f"unknown engine {engine!r}")
-        self.tokenizer_json = tokenizer_json
+        if (tokenizer_json is None) == (path is None):
+            raise ValueError("give the tokenizer.json text or its path")
+        self.path = path
+        self._json = tokenizer_json if tokenizer_json is not None else _read_text(path)
+        self.key = hashlib.sha256(self._json.encode("utf-8")).hexdigest()
         self.engine = engine
         self.eot_token = eot_token
         self.eot_id = eot_id
         from shard.tiktoken_bridge import gpt2_pretokenized
 
-        self.chunk_chars = chunk_chars if gpt2_pretokenized(json.loads(tokenizer_json)) else 0
+        self.chunk_chars = chunk_chars if gpt2_pretokenized(json.loads(self._json)) else 0
         self.threads = max(1, threads)
         self.verify_fraction = verify_fraction if engine == "tiktoken" else 0.0
-        self.key = hashlib.sha256(tokenizer_json.encode("utf-8")).hexdigest()
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        if self.path is None:
+            state["_json"] = self._json
+        return state
+
+    @property
+    def tokenizer_json(self) -> str:
+        if getattr(self, "_json", None) is None:
+            text = _read_text(self.path)
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != self.key:
+                raise WebtextError(f"{self.path}: the tokenizer changed while the stage was running")
+            self._json = text
+        return self._json
 
     # -- the engines, built lazily -----------------------------------------------------------
 

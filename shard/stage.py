@@ -130,8 +130,9 @@ def run(ctx: StageContext) -> StageResult:
     from shard.encode import DocEncoder
 
     threads = encode_threads(ctx)
-    encoder = DocEncoder(tok_json, engine=engine["engine"], eot_token=eot, eot_id=desc["eot_id"],
-                         chunk_chars=cfg.chunk_chars, threads=threads, verify_fraction=cfg.verify_fraction)
+    encoder = DocEncoder(path=os.path.join(out_dir, "tokenizer.json"), engine=engine["engine"], eot_token=eot,
+                         eot_id=desc["eot_id"], chunk_chars=cfg.chunk_chars, threads=threads,
+                         verify_fraction=cfg.verify_fraction)
     engine["verify_fraction"] = cfg.verify_fraction if engine["engine"] == "tiktoken" else 0.0
 
     # 3. The pipeline.

@@ -75,14 +75,12 @@ def write_dedupe(work_dir: str, docs: list[dict], *, files: int = 3, raw_lines=(
     return folder
 
 
-def shard_config(work_dir: str, shard: dict, *, mode: str = "in_memory", workers: int = 1, seed: int = 1337,
-                 runner: str = "direct"):
+def shard_config(work_dir: str, shard: dict, *, mode: str = "in_memory", workers: int = 1, seed: int = 1337):
     from webtext.config import config_from_dict
 
-    beam = {"runner": runner, "workers": workers}
-    if runner == "direct":
-        beam["direct_running_mode"] = mode
-    data = {"run": {"work_dir": work_dir, "seed": seed}, "beam": beam, "shard": shard}
+    data = {"run": {"work_dir": work_dir, "seed": seed},
+            "beam": {"runner": "direct", "workers": workers, "direct_running_mode": mode},
+            "shard": shard}
     return config_from_dict(data, base_dir=work_dir)
 
 
