@@ -157,7 +157,7 @@ def write_shard(out_dir: str, task: dict) -> dict:
             for piece in _pieces(seg):
                 counts["pieces"] += 1
                 counts["documents"] += piece["doc_offset"] == 0
-                yield json.dumps(piece, ensure_ascii=False).encode("utf-8") + b"\n"
+                yield json.dumps(piece, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
     idx = index_name(task["name"])
     idx_sha = _atomic_write(os.path.join(out_dir, idx), index_lines())
