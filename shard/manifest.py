@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Optional
 
 import numpy as np
 
@@ -150,9 +149,3 @@ def verify(folder: str, *, hashes: bool = True) -> tuple[list[str], dict]:
     problems += [f"{os.path.join(folder, n)}: not listed in the manifest" for n in stray]
     return problems, {"shards": checked, "splits": totals}
 
-
-def find_shard(folder: str, name: str) -> Optional[dict]:
-    for entry in read_manifest(folder).get("shards", []):
-        if entry["name"] == name:
-            return entry
-    return None

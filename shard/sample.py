@@ -79,7 +79,8 @@ class Sample:
                 yield doc.text
 
     def describe(self) -> dict:
-        return {"documents": self.docs, "chars": self.chars, "max_key": self.limit}
+        return {"documents": self.docs, "chars": self.chars,
+                "max_key": None if self.limit is None else f"{self.limit:016x}"}
 
 
 def texts_for_check(files: list[str], max_docs: int = 2000, max_chars: int = 2_000_000,

@@ -7,7 +7,7 @@ from shard import tokenizer as T
 from shard.docs import decode_line, prepare, split_of
 from shard.encode import DocEncoder, EncoderMismatch, repair_text, split_for_encoding
 
-from conftest import corpus_texts
+from shard_fixtures import books, corpus_texts, small_bpe  # noqa: F401
 
 
 def test_repair_text():

@@ -9,7 +9,7 @@ from shard.pack import plan_shards, write_part, write_shard
 from shard.reader import open_shard, read_index
 from shard.sample import Sample, threshold
 
-from conftest import write_dedupe
+from shard_fixtures import books, write_dedupe  # noqa: F401
 
 
 def _doc(key, n, eot=9):

@@ -9,7 +9,7 @@ from shard import tokenizer as T
 from shard.tiktoken_bridge import NotConvertible, build_encoding, first_difference, tiktoken_ranks
 from webtext.errors import ConfigError, WebtextError
 
-from conftest import corpus_texts, shard_config
+from shard_fixtures import books, corpus_texts, gpt2_dir, gpt2_hf_dir, shard_config, small_bpe, tiktoken_gpt2  # noqa: F401
 
 
 def test_trained_bpe_follows_gpt2(books, small_bpe):

@@ -1,6 +1,10 @@
-"""Fixtures for the shard stage's tests: documents cut from the public-domain books in ../shared/data,
-written as the dedupe stage writes them (docs/*.jsonl.zst + _SUCCESS.json), and GPT-2's tokenizer
-files, with tiktoken's `gpt2` encoding loaded offline from them."""
+"""Fixtures and helpers for the shard stage's tests: documents cut from the public-domain books in
+../shared/data, written as the dedupe stage writes them (docs/*.jsonl.zst + _SUCCESS.json), and GPT-2's
+tokenizer files, with tiktoken's `gpt2` encoding loaded offline from them.
+
+Test modules import what they use from here by name. (Not a conftest.py: pytest registers every
+conftest.py as the module `conftest`, so a second one would shadow the root conftest for tests that
+import from it.)"""
 
 from __future__ import annotations
 
