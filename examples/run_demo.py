@@ -80,7 +80,8 @@ def main(argv=None) -> int:
         return 1
 
     summary = build_miniweb(MINIWEB_DIR, port=args.port)
-    state = "unchanged" if summary["unchanged"] else f"{summary['written']} files written"
+    n = summary["written"]
+    state = "unchanged" if summary["unchanged"] else f"{n} file{'' if n == 1 else 's'} written"
     print(f"mini-web: {summary['pages']} pages on {summary['hosts']} hosts, {summary['submissions']} submissions "
           f"-> {os.path.relpath(MINIWEB_DIR, os.getcwd())} ({state})", flush=True)
 
