@@ -266,7 +266,7 @@ class Report:
             labels.append("tokens in shards")
             values.append(sum(tokens.values()))
             units.append("tokens")
-        s.add(Plot("Documents through the pipeline", plots.funnel(
+        s.add(Plot("Records through the pipeline", plots.funnel(
             labels, values, units, title="Records through the pipeline", dpi=self.dpi),
             "Each bar is what one step kept (log scale: each gridline is 10\u00d7)."))
 
@@ -361,7 +361,7 @@ class Report:
         subs = run.get("crawl", "stats.subreddits", COUNTS, needs)
         if subs:
             items = top_k(subs, self.k)
-            s.add(Plot("Top subreddits", plots.barh(
+            s.add(Plot(f"Top {len(items)} subreddits by links", plots.barh(
                 [f"r/{k}" for k, _ in items], [v for _, v in items], title=f"Top {len(items)} subreddits by links",
                 xlabel="links", dpi=self.dpi)))
         months = run.get("crawl", "stats.created_month", COUNTS, needs)
@@ -371,7 +371,7 @@ class Report:
             bad = [k for k in months if _month(k) is None]
             if parsed:
                 xs, ys = _fill_months(parsed)
-                s.add(Plot("Submissions by month", plots.timeline(
+                s.add(Plot("Links by month of their first submission", plots.timeline(
                     xs, ys, title="Links by month of their first submission", xlabel="month of submission (UTC)",
                     ylabel="links", dpi=self.dpi)))
                 month_rows = [[k, v] for _, v, k in parsed]
@@ -410,7 +410,7 @@ class Report:
             for i, (host, n) in enumerate(items, 1):
                 rows.append([i, host] + [columns[c].get(host) for c in columns] + [pct(n / total if total else None)])
             bars = items[:15]
-            s.add(Plot("Top domains", plots.barh([h for h, _ in bars], [n / total if total else 0 for _, n in bars],
+            s.add(Plot(f"Top {len(bars)} domains by {main_label}", plots.barh([h for h, _ in bars], [n / total if total else 0 for _, n in bars],
                                                  title=f"Top {len(bars)} domains by {main_label}",
                                                  xlabel=f"share of {main_label}", dpi=self.dpi, percent=True)))
             s.add(Table(["#", "Domain"] + [c.capitalize() for c in columns] + [f"Share of {main_label}"], rows,
@@ -447,7 +447,7 @@ class Report:
                     caption="Our top registered names beside GPT-2's ranks",
                     note="GPT-2's shares are of its list's total (its top 1,000 domains only)."))
         top = cmp["gpt2_top"][: min(self.k, 20)]
-        s.add(Plot("GPT-2's top domains in this corpus", plots.bars(
+        s.add(Plot("GPT-2's top domains: their share in WebText and here", plots.bars(
             [r["domain"] for r in top], {"GPT-2 (WebText)": [r["gpt2_share"] for r in top],
                                          f"this corpus ({label})": [r["share"] for r in top]},
             title="GPT-2's top domains: their share in WebText and here", xlabel="registered domain name (GPT-2's rank order)",
@@ -482,13 +482,13 @@ class Report:
                 table.append([f"characters, {k}"] + _hist_summary(h))
         if words:
             items = sorted_histogram(words)
-            s.add(Plot("Words per document", plots.bars(
+            s.add(Plot("Words per document (after clean)", plots.bars(
                 [plots.bucket_label(k) for k, _ in items], {"documents": [v for _, v in items]}, title="Words per document (after clean)",
                 xlabel="words (log2 buckets)", ylabel="documents", dpi=self.dpi, colors=[plots.PALETTE[4]])))
             table.append(["words, after clean"] + _hist_summary(words))
         if toks:
             items = sorted_histogram(toks)
-            s.add(Plot("Tokens per document", plots.bars(
+            s.add(Plot("Tokens per document (in shards)", plots.bars(
                 [plots.bucket_label(k) for k, _ in items], {"documents": [v for _, v in items]}, title="Tokens per document (in shards)",
                 xlabel="tokens (log2 buckets)", ylabel="documents", dpi=self.dpi, colors=[plots.PALETTE[2]])))
             table.append(["tokens, in shards"] + _hist_summary(toks))
@@ -509,7 +509,7 @@ class Report:
             total = sum(langs.values())
             items = top_k(langs, self.k)
             names = [f"{LANGUAGES.get(k, k)} ({k})" if k in LANGUAGES else k for k, _ in items]
-            s.add(Plot("Language shares", plots.barh(names, [v / total for _, v in items], title="Language of extracted pages",
+            s.add(Plot("Language of extracted pages", plots.barh(names, [v / total for _, v in items], title="Language of extracted pages",
                                                      xlabel="share of extracted pages", dpi=self.dpi, percent=True)))
             rows = [[name, v, pct(v / total)] for name, (_, v) in zip(names, items)]
             s.add(Table(["Language", "Pages", "Share"], rows,
@@ -576,7 +576,7 @@ class Report:
                 items = None
                 s.needs.add(_missing("dedupe", "stats.cluster_sizes", "keys are not sizes ({size: clusters})"))
             if items:
-                s.add(Plot("Near-duplicate cluster sizes", plots.bars(
+                s.add(Plot("Duplicate clusters by size", plots.bars(
                     [plots.bucket_label(k) for k, _ in items], {"clusters": [v for _, v in items]}, title="Duplicate clusters by size",
                     xlabel="documents in the cluster", ylabel="clusters (log scale)", logy=True, dpi=self.dpi,
                     colors=[plots.PALETTE[4]])))
@@ -620,7 +620,7 @@ class Report:
             before = [table[b].get("overlap_before") for b in names]
             after = [table[b].get("overlap_after") for b in names]
             if all(NUMBER.test(v) for v in before + after):
-                s.add(Plot("Contamination before and after", plots.bars(
+                s.add(Plot("Benchmark n-gram overlap with the corpus", plots.bars(
                     names, {"before decontamination": before, "after": after}, title="Benchmark n-gram overlap with the corpus",
                     xlabel="benchmark", ylabel="test n-grams found in corpus", percent=True, dpi=self.dpi,
                     colors=[plots.PALETTE[3], plots.PALETTE[2]])))
@@ -723,7 +723,7 @@ class Report:
                                "color": plots.PALETTE[1]})
             if curves:
                 averaged = max(len(log.series("loss")[0]), len(log.series("val_loss")[0])) > m
-                s.add(Plot("Loss", plots.lines(curves, title="Loss over training", xlabel="step",
+                s.add(Plot("Loss over training", plots.lines(curves, title="Loss over training", xlabel="step",
                                                ylabel="cross-entropy (nats per token)", dpi=self.dpi),
                            f"{len(log.rows):,} logged lines" + (f"; each curve averaged into {m} points" if averaged else "")))
             else:
