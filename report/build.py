@@ -22,7 +22,11 @@ def build_sections(run: RunData, cfg, log: Optional[Callable[[str], None]] = Non
     sections, errors = [], []
     for builder in Report(run, cfg).sections():
         try:
-            sections.append(builder())
+            section = builder()
+            if not section.blocks and not section.needs:  # e.g. a stage recorded an empty {} for a table
+                section.add(Text("Nothing to show: the stages recorded this section's figures, but they are empty.",
+                                 "note"))
+            sections.append(section)
         except Exception as e:  # noqa: BLE001 - reported on the page and in stats.json, never hidden
             name = builder.__name__
             message = f"{type(e).__name__}: {e}"

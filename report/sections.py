@@ -607,6 +607,11 @@ class Report:
                 table, source = f, "contamination.json"
             else:
                 run.get("dedupe", "stats.contamination", MAPPING, needs)  # record why
+        if table is not None and not table:
+            f = run.file("dedupe/contamination.json")
+            note = f.get("note") if isinstance(f, dict) else None
+            s.add(Text("No benchmark was checked for contamination" + (f": {note}." if note else
+                       " (dedupe recorded an empty table)."), "note"))
         if table:
             names = sorted(table)
             fields = [("n-gram length", "ngram", fmt), ("overlap before", "overlap_before", lambda v: pct(v, 2)),

@@ -12,6 +12,13 @@ import subprocess
 
 import pytest
 from PIL import Image
+from report_fixtures import full_report_once
+
+
+@pytest.fixture(scope="module")
+def full_report_dir(tmp_path_factory):
+    return full_report_once(tmp_path_factory)
+
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 

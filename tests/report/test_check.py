@@ -4,9 +4,21 @@ import base64
 import io
 import re
 
+import pytest
 from PIL import Image
 
 from report.check import check_page, page_summary
+from report_fixtures import full_report_once
+
+
+@pytest.fixture(scope="module")
+def full_report_dir(tmp_path_factory):
+    return full_report_once(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def full_report(full_report_dir):
+    return full_report_dir[1]
 
 
 def png(size, colors=1) -> str:

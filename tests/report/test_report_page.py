@@ -5,6 +5,7 @@ import os
 
 import pytest
 import yaml
+from report_fixtures import SECTIONS, build, full_report_once
 from synthetic_run import STAGES, write_run
 
 from report.build import write_report
@@ -13,7 +14,15 @@ from report.config import Config
 from report.gather import gather
 from report.sections import Report
 
-from conftest import SECTIONS, build
+
+@pytest.fixture(scope="module")
+def full_report_dir(tmp_path_factory):
+    return full_report_once(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def full_report(full_report_dir):
+    return full_report_dir[1]
 
 
 def test_full_run_every_section_complete_and_page_whole(full_report):
@@ -143,6 +152,21 @@ def test_absent_and_malformed_stats_are_named_not_fatal(tmp_path):
     # the rest of those sections still drew what they had
     assert stats["sections"]["crawl"]["data"]["failures"]  # fell back to counts.dropped
     assert stats["sections"]["tokens"]["data"]["tokens"]
+
+
+def test_empty_tables_get_a_note_not_an_empty_section(tmp_path):
+    def prepare(work, records):
+        records["clean"]["stats"]["languages"] = {}
+        records["dedupe"]["stats"]["contamination"] = {}  # dedupe ran without benchmarks
+        (work / "dedupe" / "contamination.json").write_text(json.dumps({"benchmarks": {}, "note": "none configured"}))
+        for stage in ("clean", "dedupe"):
+            with open(work / stage / "_SUCCESS.json", "w") as f:
+                json.dump(records[stage], f)
+
+    summary, html, stats, _ = build(tmp_path, stages=("clean", "dedupe"), prepare=prepare)
+    assert check_page(html) == [] and summary["errors"] == []
+    assert stats["sections"]["languages"]["complete"] and "Nothing to show" in html
+    assert "No benchmark was checked for contamination: none configured." in html
 
 
 def test_manifest_and_contamination_files_are_the_fallbacks(tmp_path):

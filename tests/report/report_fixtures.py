@@ -1,8 +1,11 @@
-"""Fixtures for the report tests: a full synthetic run, its page built once per session."""
+"""Shared by the report tests: build a synthetic run's report; the full one is built once per session.
+
+(Not a conftest.py: tests/common imports the root conftest by name, which a second conftest module
+would shadow.)
+"""
 
 import json
 
-import pytest
 from synthetic_run import STAGES, write_gpt2_domains, write_run
 
 from report.build import write_report
@@ -25,15 +28,15 @@ def build(tmp_path, stages=STAGES, cfg=None, prepare=None, **kwargs):
     return summary, html, stats, records
 
 
-@pytest.fixture(scope="session")
-def full_report_dir(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("full")
-    domains = write_gpt2_domains(str(tmp / "domains.txt"))
-    result = build(tmp, cfg=Config(gpt2_domains=domains), config={"run": {"name": "t"}, "crawl": {}},
-                   run_name="synthetic")
-    return tmp / "out", result
+_FULL = {}
 
 
-@pytest.fixture(scope="session")
-def full_report(full_report_dir):
-    return full_report_dir[1]
+def full_report_once(tmp_path_factory):
+    """(out_dir, (summary, html, stats, records)) of the complete synthetic run, built on first use."""
+    if "result" not in _FULL:
+        tmp = tmp_path_factory.mktemp("full")
+        domains = write_gpt2_domains(str(tmp / "domains.txt"))
+        result = build(tmp, cfg=Config(gpt2_domains=domains), config={"run": {"name": "t"}, "crawl": {}},
+                       run_name="synthetic")
+        _FULL["result"] = (tmp / "out", result)
+    return _FULL["result"]
