@@ -128,8 +128,10 @@ def _e(text: Any) -> str:
 
 def _cell(value: Any, numeric: bool) -> str:
     text = fmt(value)
-    cls = "num" if numeric else ("nw" if len(text) <= 24 else "")  # short text never wraps mid-cell
-    return f'<td class="{cls}">{_e(text)}</td>' if cls else f"<td>{_e(text)}</td>"
+    classes = ["num"] if numeric else []
+    if len(text) <= 20 and not (numeric and " " in text):  # short text never wraps; "41,020 links" may
+        classes.append("nw")
+    return f'<td class="{" ".join(classes)}">{_e(text)}</td>' if classes else f"<td>{_e(text)}</td>"
 
 
 def render_block(block) -> str:
@@ -139,18 +141,21 @@ def render_block(block) -> str:
         return f'<p class="{block.kind}">{_e(block.text)}</p>'
     if isinstance(block, Cards):
         cards = "".join(
-            f'<div class="card"><div class="label">{_e(label)}</div><div class="value" title="{_e(fmt(value))}">{_e(fmt_card(value))}</div>'
+            f'<div class="card"><div class="label">{_e(label)}</div>'
+            f'<div class="value" title="{_e(fmt(value))}">{_e(fmt_card(value))}</div>'
             + (f'<div class="detail">{_e(detail)}</div>' if detail else "") + "</div>"
             for label, value, detail in block.items)
         return f'<div class="cards">{cards}</div>'
     if isinstance(block, Table):
         numeric = [i not in block.text_columns and bool(block.rows)
-                   and all(_is_numeric_cell(r[i]) or r[i] is None for r in block.rows) for i in range(len(block.columns))]
+                   and all(_is_numeric_cell(r[i]) or r[i] is None for r in block.rows)
+                   for i in range(len(block.columns))]
         head = "".join(f'<th{" class=num" if numeric[i] else ""}>{_e(c)}</th>' for i, c in enumerate(block.columns))
         body = "".join("<tr>" + "".join(_cell(v, numeric[i]) for i, v in enumerate(row)) + "</tr>" for row in block.rows)
         cap = f"<caption>{_e(block.caption)}</caption>" if block.caption else ""
         note = f'<p class="tnote">{_e(block.note)}</p>' if block.note else ""
-        return f'<div class="twrap"><table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</div>'
+        table = f'<table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        return f'<div class="twrap">{table}{note}</div>'
     if isinstance(block, Plot):
         w, h = png_size(block.png)
         data = base64.b64encode(block.png).decode("ascii")
@@ -243,7 +248,7 @@ table.data caption { text-align: left; font-weight: 600; padding: 0 0 6px; }
 table.data th { text-align: left; background: #f6f8fa; border-bottom: 2px solid #d5d9de; padding: 6px 11px; white-space: nowrap; }
 table.data td { border-bottom: 1px solid #eef0f2; padding: 4px 11px; vertical-align: top; }
 table.data tbody tr:hover { background: #f8fafc; }
-table.data .num { text-align: right; white-space: nowrap; }
+table.data .num { text-align: right; }
 table.data .nw { white-space: nowrap; }
 p.tnote { color: var(--muted); font-size: 12.5px; margin: 4px 0 0; }
 figure { margin: 14px 0 18px; }

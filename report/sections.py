@@ -181,61 +181,52 @@ class Report:
                     "Documents in and out of every step, each drop reason, and the volume that survives. "
                     "Every dropped record is in that stage's rejects/ (crawl: failures/) with its reason.")
         needs = s.needs
-        steps = []  # dicts: step, stage, unit, in, out, dropped, merged, size_in, size_out
+        steps = []  # see _step
 
         sub = run.get("crawl", "stats.submissions", MAPPING, needs)
         if sub is not None:
             read, kept = sub.get("read"), sub.get("kept")
             dropped = dict(sub.get("dropped") or {}) if COUNTS.test(sub.get("dropped") or {}) else {}
-            bad = sub.get("bad_lines") or 0
-            if NUMBER.test(bad) and bad and "bad_lines" not in dropped:
+            bad = sub.get("bad_lines") if NUMBER.test(sub.get("bad_lines")) else 0
+            if bad and "bad_lines" not in dropped:
                 dropped["bad_lines"] = bad
             if NUMBER.test(read) and NUMBER.test(kept):
-                steps.append(dict(step="Reddit submissions \u2192 kept by the filters", stage="crawl",
-                                  in_unit="submissions", unit="submissions", **{"in": read, "out": kept}, dropped=dropped,
-                                  bad_lines=bad if NUMBER.test(bad) else 0))
+                steps.append(_step("Reddit submissions \u2192 kept by the filters", "crawl", "submissions",
+                                   "submissions", read, kept, dropped, bad_lines=bad))
             else:
-                from report.gather import Missing
-
-                needs.add(Missing("crawl", "stats.submissions", 'expected {"read": n, "kept": n, ...}'))
+                needs.add(_missing("crawl", "stats.submissions", 'expected {"read": n, "kept": n, ...}'))
             links = run.get("crawl", "stats.links", NUMBER, needs)
             if links is not None and NUMBER.test(kept):
-                steps.append(dict(step="Kept submissions \u2192 unique links", stage="crawl", in_unit="submissions", unit="links",
-                                  **{"in": kept, "out": links}, dropped={},
-                                  merged=max(kept - links, 0)))
+                steps.append(_step("Kept submissions \u2192 unique links", "crawl", "submissions", "links",
+                                   kept, links, {}, merged=max(kept - links, 0)))
         crawl = stage_counts(run, "crawl", needs)
         if crawl:
             fetched = run.get("crawl", "stats.fetch.bytes", NUMBER, needs)
-            steps.append(dict(step="Links \u2192 pages fetched and stored", stage="crawl", in_unit="links", unit="pages",
-                              **{"in": crawl[0], "out": crawl[1]}, dropped=crawl[2],
-                              size_out=nbytes(fetched) + " fetched" if fetched is not None else None))
+            steps.append(_step("Links \u2192 pages fetched and stored", "crawl", "links", "pages", *crawl,
+                               size_out=nbytes(fetched) + " fetched" if fetched is not None else None))
         clean = stage_counts(run, "clean", needs)
         if clean:
             b_in = run.get("clean", "stats.bytes_in", NUMBER, needs)
             c_out = run.get("clean", "stats.chars_out", NUMBER, needs)
-            steps.append(dict(step="Pages \u2192 documents (extracted, filtered)", stage="clean", in_unit="pages", unit="documents",
-                              **{"in": clean[0], "out": clean[1]}, dropped=clean[2],
-                              size_in=nbytes(b_in) + " HTML" if b_in is not None else None,
-                              size_out=count_unit(c_out, "chars") if c_out is not None else None))
+            steps.append(_step("Pages \u2192 documents (extracted, filtered)", "clean", "pages", "documents", *clean,
+                               size_in=nbytes(b_in) + " HTML" if b_in is not None else None,
+                               size_out=f"{plots.human(c_out)} chars" if c_out is not None else None))
         dedupe = stage_counts(run, "dedupe", needs)
         if dedupe:
             c_in = run.get("dedupe", "stats.chars_in", NUMBER, needs)
             c_out = run.get("dedupe", "stats.chars_out", NUMBER, needs)
-            steps.append(dict(step="Documents \u2192 unique and decontaminated", stage="dedupe", in_unit="documents", unit="documents",
-                              **{"in": dedupe[0], "out": dedupe[1]}, dropped=dedupe[2],
-                              size_in=count_unit(c_in, "chars") if c_in is not None else None,
-                              size_out=count_unit(c_out, "chars") if c_out is not None else None))
+            steps.append(_step("Documents \u2192 unique and decontaminated", "dedupe", "documents", "documents",
+                               *dedupe, size_in=f"{plots.human(c_in)} chars" if c_in is not None else None,
+                               size_out=f"{plots.human(c_out)} chars" if c_out is not None else None))
         shard = stage_counts(run, "shard", needs)
         tokens = shard_split_tokens(run, needs if shard else None)
         if shard:
-            steps.append(dict(step="Documents \u2192 tokenized into shards", stage="shard", in_unit="documents", unit="documents",
-                              **{"in": shard[0], "out": shard[1]}, dropped=shard[2],
-                              size_out=count_unit(sum(tokens.values()), "tokens") if tokens else None))
+            steps.append(_step("Documents \u2192 tokenized into shards", "shard", "documents", "documents", *shard,
+                               size_out=f"{plots.human(sum(tokens.values()))} tokens" if tokens else None))
         seen = run.get("train", "stats.tokens", NUMBER, needs)
         if seen is not None and tokens and tokens.get("train"):
-            steps.append(dict(step="Training tokens \u2192 tokens trained on", stage="train", in_unit="tokens", unit="tokens",
-                              **{"in": tokens["train"], "out": seen}, dropped={},
-                              size_out=f"{seen / tokens['train']:.2f} epochs"))
+            steps.append(_step("Training tokens \u2192 tokens trained on", "train", "tokens", "tokens",
+                               tokens["train"], seen, {}, size_out=f"{seen / tokens['train']:.2f} epochs"))
         if not steps:
             s.data = {"steps": []}
             return s
@@ -243,12 +234,14 @@ class Report:
         rows = []
         for st in steps:
             kept = st["out"] / st["in"] if st["in"] else None
-            dropped_text = reasons_text(st["dropped"]) if st["dropped"] else (
+            dropped_text = reasons_text(st["dropped"], 4) if st["dropped"] else (
                 f"{st['merged']:,.0f} merged (same URL)" if st.get("merged") else "none")
-            rows.append([st["step"], st["stage"], count_unit(st["in"], st["in_unit"]),
+            volume = " \u2192 ".join(v for v in (st.get("size_in"), st.get("size_out")) if v) or None
+            rows.append([f"{st['stage']}: {st['step']}", count_unit(st["in"], st["in_unit"]),
                          count_unit(st["out"], st["unit"]), pct(kept) if st["unit"] != "tokens" else "\u2013",
-                         dropped_text, st.get("size_out")])
-        s.add(Table(["Step", "Stage", "In", "Out", "Kept", "Dropped, by reason", "Volume out"], rows))
+                         dropped_text, volume])
+        s.add(Table(["Step", "In", "Out", "Kept", "Dropped, by reason", "Volume (in \u2192 out)"], rows,
+                    text_columns=(5,), note="Volume: bytes of HTML fetched, characters of text, tokens."))
 
         # The bars: what went into the first step, then what each step kept.
         first = steps[0]
@@ -288,8 +281,10 @@ class Report:
             missing = st["in"] - st["out"] - sum(st["dropped"].values())
             if missing and missing != -st.get("bad_lines", 0):  # `read` may or may not count unparseable lines
                 warnings.append(f"{st['stage']} ({st['step']}): {st['in']:,.0f} in, {st['out']:,.0f} out and "
-                                    f"{sum(st['dropped'].values()):,.0f} dropped: {missing:,.0f} records are not accounted for.")
-        chain = [("crawl", "clean", crawl, clean), ("clean", "dedupe", clean, dedupe), ("dedupe", "shard", dedupe, shard)]
+                                f"{sum(st['dropped'].values()):,.0f} dropped: {missing:,.0f} records are not "
+                                "accounted for.")
+        chain = [("crawl", "clean", crawl, clean), ("clean", "dedupe", clean, dedupe),
+                 ("dedupe", "shard", dedupe, shard)]
         for up, down, a, b in chain:
             if a and b and a[1] != b[0]:
                 warnings.append(f"{down} read {b[0]:,.0f} records but {up} wrote {a[1]:,.0f}: "
@@ -313,7 +308,8 @@ class Report:
             failures = counts[2]  # counts.dropped are the failure reasons too
         fetched = run.get("crawl", "stats.fetch.bytes", NUMBER, needs)
         if counts:
-            s.add(Cards([("Links", counts[0], "to fetch"), ("Pages stored", counts[1], pct(counts[1] / counts[0]) + " of links" if counts[0] else ""),
+            stored = pct(counts[1] / counts[0]) + " of links" if counts[0] else ""
+            s.add(Cards([("Links", counts[0], "to fetch"), ("Pages stored", counts[1], stored),
                          ("Not stored", counts[0] - counts[1], "see reasons below"),
                          ("Downloaded", nbytes(fetched) if fetched is not None else None, "response bodies")]))
         if status:
@@ -355,8 +351,9 @@ class Report:
         if scores:
             items = sorted_histogram(scores)
             s.add(Plot("Karma of linked submissions", plots.bars(
-                [plots.bucket_label(k) for k, _ in items], {"links": [v for _, v in items]}, title="Karma of linked submissions",
-                xlabel="submission score (karma), log2 buckets", ylabel="links", dpi=self.dpi),
+                [plots.bucket_label(k) for k, _ in items], {"links": [v for _, v in items]},
+                title="Karma of linked submissions", xlabel="submission score (karma), log2 buckets", ylabel="links",
+                dpi=self.dpi),
                 "A link posted several times counts under the score the crawl's karma rule gives it."))
         subs = run.get("crawl", "stats.subreddits", COUNTS, needs)
         if subs:
@@ -410,9 +407,9 @@ class Report:
             for i, (host, n) in enumerate(items, 1):
                 rows.append([i, host] + [columns[c].get(host) for c in columns] + [pct(n / total if total else None)])
             bars = items[:15]
-            s.add(Plot(f"Top {len(bars)} domains by {main_label}", plots.barh([h for h, _ in bars], [n / total if total else 0 for _, n in bars],
-                                                 title=f"Top {len(bars)} domains by {main_label}",
-                                                 xlabel=f"share of {main_label}", dpi=self.dpi, percent=True)))
+            title = f"Top {len(bars)} domains by {main_label}"
+            s.add(Plot(title, plots.barh([h for h, _ in bars], [n / total if total else 0 for _, n in bars],
+                                         title=title, xlabel=f"share of {main_label}", dpi=self.dpi, percent=True)))
             s.add(Table(["#", "Domain"] + [c.capitalize() for c in columns] + [f"Share of {main_label}"], rows,
                         caption=f"Top {len(items)} domains by {main_label}",
                         note="Each stage records its top 1,000 domains; shares are of all its records."))
@@ -450,8 +447,8 @@ class Report:
         s.add(Plot("GPT-2's top domains: their share in WebText and here", plots.bars(
             [r["domain"] for r in top], {"GPT-2 (WebText)": [r["gpt2_share"] for r in top],
                                          f"this corpus ({label})": [r["share"] for r in top]},
-            title="GPT-2's top domains: their share in WebText and here", xlabel="registered domain name (GPT-2's rank order)",
-            ylabel="share", percent=True, dpi=self.dpi, rotate=45),
+            title="GPT-2's top domains: their share in WebText and here",
+            xlabel="registered domain name (GPT-2's rank order)", ylabel="share", percent=True, dpi=self.dpi, rotate=45),
             "Blue: each domain's share of GPT-2's top-1,000 list; orange: its share of this corpus. A corpus "
             "of local or synthetic pages (like the demo) shares none of them."))
         s.data["gpt2"] = cmp
@@ -483,14 +480,16 @@ class Report:
         if words:
             items = sorted_histogram(words)
             s.add(Plot("Words per document (after clean)", plots.bars(
-                [plots.bucket_label(k) for k, _ in items], {"documents": [v for _, v in items]}, title="Words per document (after clean)",
-                xlabel="words (log2 buckets)", ylabel="documents", dpi=self.dpi, colors=[plots.PALETTE[4]])))
+                [plots.bucket_label(k) for k, _ in items], {"documents": [v for _, v in items]},
+                title="Words per document (after clean)", xlabel="words (log2 buckets)", ylabel="documents",
+                dpi=self.dpi, colors=[plots.PALETTE[4]])))
             table.append(["words, after clean"] + _hist_summary(words))
         if toks:
             items = sorted_histogram(toks)
             s.add(Plot("Tokens per document (in shards)", plots.bars(
-                [plots.bucket_label(k) for k, _ in items], {"documents": [v for _, v in items]}, title="Tokens per document (in shards)",
-                xlabel="tokens (log2 buckets)", ylabel="documents", dpi=self.dpi, colors=[plots.PALETTE[2]])))
+                [plots.bucket_label(k) for k, _ in items], {"documents": [v for _, v in items]},
+                title="Tokens per document (in shards)", xlabel="tokens (log2 buckets)", ylabel="documents",
+                dpi=self.dpi, colors=[plots.PALETTE[2]])))
             table.append(["tokens, in shards"] + _hist_summary(toks))
         if table:
             s.add(Table(["Length", "Documents", "10th percentile", "Median", "90th percentile"], table,
@@ -509,8 +508,9 @@ class Report:
             total = sum(langs.values())
             items = top_k(langs, self.k)
             names = [f"{LANGUAGES.get(k, k)} ({k})" if k in LANGUAGES else k for k, _ in items]
-            s.add(Plot("Language of extracted pages", plots.barh(names, [v / total for _, v in items], title="Language of extracted pages",
-                                                     xlabel="share of extracted pages", dpi=self.dpi, percent=True)))
+            s.add(Plot("Language of extracted pages", plots.barh(
+                names, [v / total for _, v in items], title="Language of extracted pages",
+                xlabel="share of extracted pages", dpi=self.dpi, percent=True)))
             rows = [[name, v, pct(v / total)] for name, (_, v) in zip(names, items)]
             s.add(Table(["Language", "Pages", "Share"], rows,
                         note=f"{len(langs) - len(items)} more languages not shown" if len(langs) > len(items) else ""))
@@ -541,8 +541,8 @@ class Report:
                      pct(v / total if total else None, 2)] for k, v in items]
             s.add(Table(["Reason", "Kind", "Pages dropped", "Share of pages in"], rows))
             if counts:
-                s.add(Text(f"clean kept {counts[1]:,.0f} of {counts[0]:,.0f} pages ({pct(counts[1] / counts[0] if counts[0] else None)}).",
-                           "note"))
+                share = pct(counts[1] / counts[0] if counts[0] else None)
+                s.add(Text(f"clean kept {counts[1]:,.0f} of {counts[0]:,.0f} pages ({share}).", "note"))
         s.data = {"dropped": reasons, "filters": filters}
         return s
 
@@ -577,8 +577,9 @@ class Report:
                 s.needs.add(_missing("dedupe", "stats.cluster_sizes", "keys are not sizes ({size: clusters})"))
             if items:
                 s.add(Plot("Duplicate clusters by size", plots.bars(
-                    [plots.bucket_label(k) for k, _ in items], {"clusters": [v for _, v in items]}, title="Duplicate clusters by size",
-                    xlabel="documents in the cluster", ylabel="clusters (log scale)", logy=True, dpi=self.dpi,
+                    [plots.bucket_label(k) for k, _ in items], {"clusters": [v for _, v in items]},
+                    title="Duplicate clusters by size", xlabel="documents in the cluster",
+                    ylabel="clusters (log scale)", logy=True, dpi=self.dpi,
                     colors=[plots.PALETTE[4]])))
                 rows = []
                 for k, v in items:
@@ -626,8 +627,9 @@ class Report:
             after = [table[b].get("overlap_after") for b in names]
             if all(NUMBER.test(v) for v in before + after):
                 s.add(Plot("Benchmark n-gram overlap with the corpus", plots.bars(
-                    names, {"before decontamination": before, "after": after}, title="Benchmark n-gram overlap with the corpus",
-                    xlabel="benchmark", ylabel="test n-grams found in corpus", percent=True, dpi=self.dpi,
+                    names, {"before decontamination": before, "after": after},
+                    title="Benchmark n-gram overlap with the corpus", xlabel="benchmark",
+                    ylabel="test n-grams found in corpus", percent=True, dpi=self.dpi,
                     colors=[plots.PALETTE[3], plots.PALETTE[2]])))
             s.data = {"benchmarks": table, "source": source}
         return s
@@ -657,7 +659,8 @@ class Report:
             rows = []
             for split in sorted(tokens, key=lambda x: (x != "train", x)):
                 d = docs.get(split) if docs else None
-                rows.append([split, d, tokens[split], f"{tokens[split] / d:,.1f}" if d else None, pct(tokens[split] / total if total else None)])
+                rows.append([split, d, tokens[split], f"{tokens[split] / d:,.1f}" if d else None,
+                             pct(tokens[split] / total if total else None)])
             rows.append(["total", sum(docs.values()) if docs else None, total,
                          f"{total / sum(docs.values()):,.1f}" if docs and sum(docs.values()) else None, "100.0%"])
             s.add(Table(["Split", "Documents", "Tokens", "Tokens per document", "Share of tokens"], rows))
@@ -679,9 +682,8 @@ class Report:
                     names, [str(r.get("split", "?")) for r in good], [r["tokens"] for r in good], dpi=self.dpi)))
             limit = 200
             rows = [[r.get("name"), r.get("split"), r.get("documents"), r.get("tokens")] for r in shards[:limit]]
-            s.add(Table(["Shard", "Split", "Documents", "Tokens"], rows,
-                        note=(f"{len(shards) - limit} more shards not shown; all are in stats.json. " if len(shards) > limit else "")
-                        + f"From shard's {source}."))
+            more = f"{len(shards) - limit} more shards not shown; all are in stats.json. " if len(shards) > limit else ""
+            s.add(Table(["Shard", "Split", "Documents", "Tokens"], rows, note=more + f"From shard's {source}."))
         s.data = {"tokens": tokens, "documents": docs, "shards": shards, "vocab_size": vocab, "tokenizer": tok}
         return s
 
@@ -730,12 +732,14 @@ class Report:
                 averaged = max(len(log.series("loss")[0]), len(log.series("val_loss")[0])) > m
                 s.add(Plot("Loss over training", plots.lines(curves, title="Loss over training", xlabel="step",
                                                ylabel="cross-entropy (nats per token)", dpi=self.dpi),
-                           f"{len(log.rows):,} logged lines" + (f"; each curve averaged into {m} points" if averaged else "")))
+                           f"{len(log.rows):,} logged lines"
+                           + (f"; each curve averaged into {m} points" if averaged else "")))
             else:
                 needs.add(_missing("train", "log.jsonl", "no line has a numeric 'loss' or 'val_loss'"))
-            for key, title, ylabel, color in (("lr", "Learning rate schedule", "learning rate", plots.PALETTE[4]),
-                                              ("tokens_per_s", "Throughput", "tokens per second", plots.PALETTE[2]),
-                                              ("grad_norm", "Gradient norm (before clipping)", "L2 norm", plots.PALETTE[5])):
+            other_curves = (("lr", "Learning rate schedule", "learning rate", plots.PALETTE[4]),
+                            ("tokens_per_s", "Throughput", "tokens per second", plots.PALETTE[2]),
+                            ("grad_norm", "Gradient norm (before clipping)", "L2 norm", plots.PALETTE[5]))
+            for key, title, ylabel, color in other_curves:
                 x, y = _downsample(*log.series(key), m)
                 if x:
                     s.add(Plot(title, plots.lines([{"name": key, "x": x, "y": y, "color": color}], title=title,
@@ -796,6 +800,12 @@ class Report:
 
 
 # -- small helpers ----------------------------------------------------------------------------------
+
+def _step(step: str, stage: str, in_unit: str, unit: str, n_in, n_out, dropped: dict, **extra) -> dict:
+    """One row of the funnel: a step of a stage, its records in and out (with units) and drops by reason."""
+    return {"step": step, "stage": stage, "in_unit": in_unit, "unit": unit, "in": n_in, "out": n_out,
+            "dropped": dropped, **extra}
+
 
 def _missing(stage, key, why):
     from report.gather import Missing
