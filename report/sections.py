@@ -14,7 +14,7 @@ from typing import Optional
 
 from report import plots
 from report.domains import compare, load_gpt2_domains
-from report.gather import COUNTS, HISTOGRAM, MAPPING, NUMBER, RECORDS, TEXT, Needs, RunData
+from report.gather import COUNTS, HISTOGRAM, MAPPING, NUMBER, RECORDS, Missing, Needs, RunData
 from report.page import Cards, Plot, Pre, Section, Table, Text, fmt
 from webtext.errors import WebtextError
 from webtext.stats import bucket_sort_key, sorted_histogram, top_k
@@ -109,8 +109,6 @@ def stage_counts(run: RunData, stage: str, needs: Optional[Needs]):
     dropped = counts.get("dropped", {})
     if not (NUMBER.test(n_in) and NUMBER.test(n_out) and COUNTS.test(dropped)):
         if needs is not None:
-            from report.gather import Missing
-
             needs.add(Missing(stage, "counts", 'expected {"in": n, "out": n, "dropped": {reason: n}}'))
         return None
     return n_in, n_out, dropped
@@ -712,8 +710,6 @@ class Report:
             s.add(Cards(cards))
         log = run.train_log
         if run.done("train") and log is None:
-            from report.gather import Missing
-
             needs.add(Missing("train", "log.jsonl", run.train_log_problem or "not read"))
         data = {}
         if log is not None:
@@ -808,8 +804,6 @@ def _step(step: str, stage: str, in_unit: str, unit: str, n_in, n_out, dropped: 
 
 
 def _missing(stage, key, why):
-    from report.gather import Missing
-
     return Missing(stage, key, why)
 
 

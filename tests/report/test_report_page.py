@@ -235,7 +235,7 @@ def test_a_section_that_raises_does_not_cost_the_page(tmp_path, monkeypatch):
 
 def test_long_training_logs_are_averaged_to_the_configured_points(tmp_path):
     work = tmp_path / "work"
-    write_run(str(work), stages=("shard", "train"), log_steps=3000)
+    write_run(str(work), stages=("train",), log_steps=3000)
     summary = write_report(str(tmp_path / "out"), str(work), Config(max_curve_points=100))
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     loss = stats["sections"]["training"]["data"]["log"]["loss"]
@@ -281,18 +281,31 @@ def test_report_stage_through_the_cli(tmp_path, cli):
     # the synthetic records' fingerprints are not this config's: the runner's view marks them stale
     assert stats["stages"]["crawl"]["state"] == "stale"
     assert stats["config"]["report"]["top_k"] == 10
-    verify = cli("report", "verify", str(folder / "index.html"), cwd=str(tmp_path))
-    assert verify.returncode == 0 and "ok: every image decodes" in verify.stdout
 
 
-def test_report_config_is_validated(tmp_path, cli):
+def test_verify_command(tmp_path, full_report_dir, capsys):
+    from webtext.cli import main
+
+    out_dir, _ = full_report_dir
+    assert main(["report", "verify", str(out_dir / "index.html")]) == 0
+    assert "ok: every image decodes" in capsys.readouterr().out
+    broken = tmp_path / "broken.html"
+    broken.write_text((out_dir / "index.html").read_text().replace("</main>", '<img src="https://x.org/a.png"></main>'))
+    assert main(["report", "verify", str(broken)]) == 1
+    assert "problem: image in section '(outside sections)': not an embedded base64 image" in capsys.readouterr().out
+    assert main(["report", "verify", str(tmp_path / "none.html")]) == 1
+    assert "none.html: cannot read the report page" in capsys.readouterr().err
+
+
+def test_report_config_is_validated(tmp_path, capsys):
+    from webtext.cli import main
+
     cfg = tmp_path / "pipeline.yaml"
     cfg.write_text(yaml.safe_dump({"run": {"work_dir": "work"}, "report": {"top_k": 0, "dpi": 1000, "colour": 1}}))
-    result = cli("validate", str(cfg), cwd=str(tmp_path))
-    assert result.returncode == 2
-    assert "report.colour: unknown key" in result.stderr
+    assert main(["validate", str(cfg)]) == 2
+    assert "report.colour: unknown key" in capsys.readouterr().err
     cfg.write_text(yaml.safe_dump({"run": {"work_dir": "work"}, "report": {"top_k": 0, "dpi": 1000}}))
-    result = cli("validate", str(cfg), cwd=str(tmp_path))
-    assert result.returncode == 2
-    assert "report.top_k: must be at least 1" in result.stderr and "report.dpi: must be between 50 and 400" in result.stderr
+    assert main(["validate", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "report.top_k: must be at least 1" in err and "report.dpi: must be between 50 and 400" in err
     assert not (tmp_path / "work").exists()
