@@ -35,6 +35,11 @@ def _is_counts(v) -> bool:
     return isinstance(v, dict) and all(isinstance(k, str) and _is_number(n) for k, n in v.items())
 
 
+def _is_pairs(v) -> bool:
+    return isinstance(v, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                                       and _is_number(p[1]) for p in v)
+
+
 def _is_histogram(v) -> bool:
     if not _is_counts(v):
         return False
@@ -184,6 +189,8 @@ class RunData:
                     break
                 node = node[part]
             if why is None:
+                if shape in (COUNTS, HISTOGRAM) and _is_pairs(node):
+                    node = dict(node)  # webtext.stats.top_k's [[key, n], ...] form, stored as is
                 if node is None:
                     why = f"recorded as null in {stage}/{SUCCESS}"
                 elif not shape.test(node):

@@ -123,6 +123,7 @@ def test_absent_and_malformed_stats_are_named_not_fatal(tmp_path):
         del crawl["stats"]["fetch"]  # absent
         crawl["stats"]["scores"] = [3, 4, 5]  # wrong shape
         crawl["stats"]["created_month"] = {"2016-01": 5, "sometime": 3}  # one bad key
+        crawl["stats"]["subreddits"] = [["news", 10], ["science", 4]]  # top_k's pair form: accepted
         clean = records["clean"]
         clean["stats"]["languages"] = {"en": "many"}  # wrong value type
         clean["stats"]["chars"] = {"big": 3}  # not a log2 bucket
@@ -152,6 +153,7 @@ def test_absent_and_malformed_stats_are_named_not_fatal(tmp_path):
     # the rest of those sections still drew what they had
     assert stats["sections"]["crawl"]["data"]["failures"]  # fell back to counts.dropped
     assert stats["sections"]["tokens"]["data"]["tokens"]
+    assert stats["sections"]["sources"]["data"]["subreddits"] == [["news", 10], ["science", 4]]
 
 
 def test_empty_tables_get_a_note_not_an_empty_section(tmp_path):
