@@ -111,8 +111,6 @@ def test_cli_config_error_exit_2_no_traceback_nothing_written(tmp_path, cli):
     assert not os.path.exists(tmp_path / "out")
 
 
-def test_shipped_configs_are_valid():
-    from conftest import REPO
-
+def test_shipped_configs_are_valid(repo_root):
     for name in ("pipeline.yaml", os.path.join("examples", "demo.yaml")):
-        load_config(os.path.join(REPO, name), check_paths=False)
+        load_config(os.path.join(repo_root, name), check_paths=False)
