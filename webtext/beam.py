@@ -26,7 +26,7 @@ from webtext import jsonl, stats as statslib
 DIRECT_RUNNER = "DirectRunner"
 RUNNER_CLASSES = {
     "direct": DIRECT_RUNNER,
-    "dask": "webtext.beam_dask.CompleteDaskRunner",  # Beam's DaskRunner, running every sink
+    "dask": "webtext.beam_dask.CompleteDaskRunner",  # Beam's DaskRunner with its faults fixed
     "flink": "FlinkRunner",
     "spark": "SparkRunner",
     "dataflow": "DataflowRunner",

@@ -64,3 +64,44 @@ def test_dask_runner_runs_every_sink_and_matches_direct(tmp_path):
     run_pipeline(build, pipeline_options(cfg))
     for n in sorted(os.listdir(a)):
         assert open(os.path.join(a, n), "rb").read() == open(os.path.join(d, n), "rb").read(), n
+
+
+class _SplitAndBuffer(beam.DoFn):
+    """Tagged outputs plus elements emitted from finish_bundle: both are lost by Beam's own Dask runner."""
+
+    def start_bundle(self):
+        self.buffer = []
+
+    def process(self, x):
+        if x % 3 == 0:
+            yield beam.pvalue.TaggedOutput("threes", x)
+        else:
+            yield x
+        self.buffer.append(x)
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        for x in self.buffer:
+            yield WindowedValue(x * 1000, 0, [GlobalWindow()])
+
+
+def test_dask_runner_keeps_tags_and_finish_bundle_outputs(tmp_path):
+    out = {}
+    for runner in ("direct", "dask"):
+        cfg = types.SimpleNamespace(runner=runner, workers=2, direct_running_mode="in_memory", dask_address=None, options={})
+        folder = str(tmp_path / runner)
+
+        def build(p):
+            parts = (p | beam.Create(list(range(30)))
+                     | beam.ParDo(_SplitAndBuffer()).with_outputs("threes", main="rest"))
+            for name in ("rest", "threes"):
+                (parts[name] | f"Wrap{name}" >> beam.Map(lambda x: {"id": f"{x:08d}"})
+                 | f"Write{name}" >> WriteRecords(folder, name, num_shards=1))
+
+        run_pipeline(build, pipeline_options(cfg))
+        out[runner] = {name: sorted(int(r["id"]) for r in read_sharded(folder, name)) for name in ("rest", "threes")}
+    assert out["dask"] == out["direct"]
+    assert out["direct"]["threes"] == list(range(0, 30, 3))
+    assert sorted(out["direct"]["rest"]) == sorted([x for x in range(30) if x % 3] + [x * 1000 for x in range(30)])
