@@ -1,7 +1,7 @@
 """Benchmark decontamination (GPT-3, appendix C) and overlap analysis (GPT-2, table 6), per document.
 
-Benchmarks and documents are normalised alike (text.decontam_tokens: whitespace split, lower case,
-punctuation removed) and cut into n-grams hashed to 64 bits.
+Benchmarks and documents are normalised alike (text.decontam_words: lower case, punctuation removed,
+whitespace split) and cut into n-grams hashed to 64 bits.
 
 - The index (`IndexParts` -> `NgramIndex`) holds every benchmark n-gram of the removal and overlap
   lengths with a bit mask of the benchmarks it occurs in: an exact sorted table, or, above
@@ -85,8 +85,7 @@ def benchmark_chunks(spec: BenchmarkSpec, ns: tuple[int, ...]) -> Iterator[tuple
                 buf[n] = []
 
     for passage in read_passages(spec):
-        tokens = [t for t in (textlib.normalize_token(w) for w in passage.split()) if t]
-        hashes = textlib.hash_tokens(tokens)
+        hashes = textlib.decontam_token_hashes(passage)
         for n in ns:
             grams = textlib.ngram_hashes(hashes, n)
             if len(grams):
@@ -242,17 +241,21 @@ def overlap_found(hashes: np.ndarray, masks: np.ndarray) -> dict:
     return found
 
 
+def overlap_of(text: str, index: NgramIndex, overlap_n: int) -> dict:
+    grams = textlib.decontam_ngram_hashes(text, overlap_n)
+    return overlap_found(grams, index.lookup(overlap_n, grams))
+
+
 def scan(text: str, index: NgramIndex, removal_n: int, overlap_n: int) -> Scan:
-    tokens, starts, ends = textlib.decontam_tokens(text)
-    token_hashes = textlib.hash_tokens(tokens)
+    token_hashes, starts, ends = textlib.decontam_tokens(text)
     grams = textlib.ngram_hashes(token_hashes, removal_n)
     masks = index.lookup(removal_n, grams)
-    hit = np.flatnonzero(masks)
     if overlap_n == removal_n:
         found = overlap_found(grams, masks)
     else:
         ograms = textlib.ngram_hashes(token_hashes, overlap_n)
         found = overlap_found(ograms, index.lookup(overlap_n, ograms))
+    hit = np.flatnonzero(masks)
     return Scan(grams[hit], masks[hit], starts[hit], ends[hit + removal_n - 1], found)
 
 

@@ -131,10 +131,10 @@ class Features(beam.DoFn):
 
     def process(self, doc):
         text = doc["text"]
-        tokens = textlib.shingle_tokens(text)
-        sig = self.signer.sign(textlib.ngram_hashes(textlib.hash_tokens(tokens), self.n, whole_if_shorter=True))
+        words = textlib.shingle_token_hashes(text)
+        sig = self.signer.sign(textlib.ngram_hashes(words, self.n, whole_if_shorter=True))
         yield "main", (textlib.exact_key(text), (node_key(doc), b"" if sig is None else sig.tobytes()))
-        yield _stats(**{"in": 1, "empty_docs": int(not tokens), "short_docs": int(0 < len(tokens) < self.n),
+        yield _stats(**{"in": 1, "empty_docs": int(not len(words)), "short_docs": int(0 < len(words) < self.n),
                         "max_doc_chars": len(text)})
 
 
@@ -197,7 +197,7 @@ class VerifyBucket(beam.DoFn):
 
 
 def _id_hash(doc_id: str) -> int:
-    return textlib.token_hash(doc_id)
+    return textlib.stable_hash64(doc_id)
 
 
 def _sorted_array(values) -> np.ndarray:
@@ -454,8 +454,7 @@ class CutDocs(beam.DoFn):
                 "pieces": res.pieces, "pieces_kept": res.pieces_kept, "chars_removed": res.chars_removed}
             out["text"] = res.text
             yield "main", out
-            grams = textlib.ngram_hashes(textlib.hash_tokens(textlib.decontam_tokens(res.text)[0]), s.overlap_ngram)
-            after = contam.overlap_found(grams, index.lookup(s.overlap_ngram, grams))
+            after = contam.overlap_of(res.text, index, s.overlap_ngram)
             for b in res.benchmarks:
                 yield _stats(contamination={self.names[b]: {"docs_cut": 1, "chars_removed": res.chars_removed}})
         else:

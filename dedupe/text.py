@@ -4,16 +4,21 @@ Three views of a document's text, each a plain function:
 
 - `exact_key(text)`: the exact-duplicate key, a 128-bit hash of the text lower-cased with its
   whitespace collapsed (so re-flowed or re-cased copies of a page count as the same page).
-- `shingle_hashes(text, n)`: the word n-gram shingles MinHash signs. A word is a run of letters and
-  digits; in scripts written without spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan, Japanese kana)
-  each character is a word, so those documents get shingles too. A document with fewer than n words
-  has one shingle (all its words); an empty one has none.
+- `shingle_hashes(text, n)`: the word n-gram shingles MinHash signs. A word is a run of letters,
+  digits and combining marks, lower-cased; in scripts written without spaces (CJK, Thai, Lao,
+  Khmer, Myanmar, Tibetan, Japanese kana) each character is a word, so those documents get shingles
+  too. A document with fewer than n words has one shingle (all its words); an empty one has none.
 - `decontam_tokens(text)`: GPT-3 / lm-evaluation-harness normalisation for benchmark matching:
-  split on whitespace, lower-case, remove punctuation; tokens that were only punctuation vanish.
-  Each token keeps its character span in the original text, so colliding n-grams can be cut out.
+  lower-case, remove punctuation (Unicode P* and ASCII punctuation), split on whitespace; a token
+  that was only punctuation vanishes. Each token keeps its character span in the original text, so
+  colliding n-grams can be cut out.
 
-Tokens hash to 64 bits (blake2b) and n-grams to 64 bits by a polynomial over their tokens' hashes
-with a final avalanche mix, vectorised with numpy (a 50 MB document is ~9M tokens).
+Everything is vectorised with numpy over the text's code points (a 50 MB document is ~9M words):
+a per-code-point table gives the lower case (the simple, one-to-one Unicode mapping, so positions
+never move) and the class; token boundaries come from the class array; a token hashes to 64 bits by
+a polynomial over its code points (prefix sums, so every token costs O(1)) and an avalanche mix; an
+n-gram hashes by a polynomial over its tokens' hashes. Long texts are processed in ~1M-character
+pieces cut at whitespace, which bounds the temporary arrays.
 """
 
 from __future__ import annotations
@@ -21,30 +26,42 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-import sys
 import unicodedata
 from functools import lru_cache
 
 import numpy as np
 
 # Scripts written without spaces between words: one character, one token.
-_UNSPACED = (
-    "\u0e00-\u0e7f"  # Thai
-    "\u0e80-\u0eff"  # Lao
-    "\u0f00-\u0fff"  # Tibetan
-    "\u1000-\u109f"  # Myanmar
-    "\u1780-\u17ff"  # Khmer
-    "\u3040-\u30ff"  # Hiragana, Katakana
-    "\u3100-\u312f"  # Bopomofo
-    "\u3400-\u4dbf"  # CJK extension A
-    "\u4e00-\u9fff"  # CJK unified ideographs
-    "\uf900-\ufaff"  # CJK compatibility ideographs
-    "\U00020000-\U0002ffff"  # CJK extensions B-F
-)
-_WORD_RE = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}]+")
-_SPACE_RE = re.compile(r"\S+")
+_UNSPACED_RANGES = [
+    (0x0E00, 0x0E7F),  # Thai
+    (0x0E80, 0x0EFF),  # Lao
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3100, 0x312F),  # Bopomofo
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x2FFFF),  # CJK extensions B-F
+]
+_UNSPACED_CLASS = "".join(f"{chr(a)}-{chr(b)}" for a, b in _UNSPACED_RANGES)
 
-_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
+# Shingle classes: separator, word character, a character that is a word by itself.
+SEP, WORD, SINGLE = 0, 1, 2
+# Decontamination classes: whitespace, token character, punctuation (removed).
+SPACE, TOKEN, PUNCT = 0, 1, 2
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constants
+_CHAR_MULT = 0xD6E8FEB86659FD93
+_LEN_MULT = np.uint64(0xA0761D6478BD642F)
+_MASK64 = (1 << 64) - 1
+
+# Long texts are tokenised in pieces of about this many characters, cut before whitespace (or, for
+# shingles, before an unspaced-script character), where no token can straddle the cut.
+CHUNK_CHARS = 1 << 20
+_WORD_CUT = re.compile(f"[\\s{_UNSPACED_CLASS}]")
+_SPACE_CUT = re.compile(r"\s")
 
 
 def exact_key(text: str) -> str:
@@ -53,22 +70,81 @@ def exact_key(text: str) -> str:
     return hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def token_hash(token: str) -> int:
-    return int.from_bytes(hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+def stable_hash64(s: str) -> int:
+    """A 64-bit hash of a string that is the same in every process (unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def hash_tokens(tokens) -> np.ndarray:
-    """64-bit hashes of tokens (each distinct token hashed once)."""
-    cache: dict = {}
-    get = cache.get
-    out = []
-    append = out.append
-    for tok in tokens:
-        h = get(tok)
-        if h is None:
-            h = cache[tok] = token_hash(tok)
-        append(h)
-    return np.array(out, dtype=np.uint64)
+# ---------------------------------------------------------------------------------------------
+# Per-code-point tables
+
+
+def _is_unspaced(cp: int) -> bool:
+    return any(a <= cp <= b for a, b in _UNSPACED_RANGES)
+
+
+def _classes_of(cp: int) -> tuple[int, int, int]:
+    """(lower-case code point, shingle class, decontamination class) of one code point."""
+    ch = chr(cp)
+    low = ch.lower()
+    lower = ord(low[0]) if low else cp  # simple mapping: U+0130 -> "i" (not "i" + U+0307)
+    cat = unicodedata.category(ch)
+    wcls = SINGLE if _is_unspaced(cp) else (WORD if cat[0] in "LNM" else SEP)
+    if ch.isspace():
+        dcls = SPACE
+    elif cat[0] == "P" or ch in string.punctuation:
+        dcls = PUNCT
+    else:
+        dcls = TOKEN
+    return lower, wcls, dcls
+
+
+@lru_cache(maxsize=1)
+def _bmp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = [_classes_of(cp) for cp in range(0x10000)]
+    lower = np.array([r[0] for r in rows], dtype=np.uint32)
+    wcls = np.array([r[1] for r in rows], dtype=np.uint8)
+    dcls = np.array([r[2] for r in rows], dtype=np.uint8)
+    return lower, wcls, dcls
+
+
+def _classify(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lower_t, wcls_t, dcls_t = _bmp_tables()
+    if len(cps) == 0 or int(cps.max()) < 0x10000:
+        return lower_t[cps], wcls_t[cps], dcls_t[cps]
+    bmp = cps < 0x10000
+    safe = np.where(bmp, cps, 0)
+    lower, wcls, dcls = lower_t[safe], wcls_t[safe], dcls_t[safe]
+    astral = np.flatnonzero(~bmp)
+    uniq, inverse = np.unique(cps[astral], return_inverse=True)
+    rows = np.array([_classes_of(int(cp)) for cp in uniq], dtype=np.int64).reshape(-1, 3)
+    lower[astral] = rows[inverse, 0]
+    wcls[astral] = rows[inverse, 1]
+    dcls[astral] = rows[inverse, 2]
+    return lower, wcls, dcls
+
+
+def _codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Token spans and hashes
+
+
+_POWERS: list = [np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64)]
+
+
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """M^i and M^-i (mod 2^64) for i < length, grown on demand and kept."""
+    if len(_POWERS[0]) < length:
+        size = max(length, 2 * len(_POWERS[0]), 1 << 16)
+        inv = pow(_CHAR_MULT, -1, 1 << 64)
+        pw = np.cumprod(np.full(size, _CHAR_MULT, dtype=np.uint64))
+        ipw = np.cumprod(np.full(size, inv, dtype=np.uint64))
+        _POWERS[0] = np.concatenate(([np.uint64(1)], pw[:-1]))
+        _POWERS[1] = np.concatenate(([np.uint64(1)], ipw[:-1]))
+    return _POWERS[0][:length], _POWERS[1][:length]
 
 
 def _avalanche(x: np.ndarray) -> np.ndarray:
@@ -78,6 +154,109 @@ def _avalanche(x: np.ndarray) -> np.ndarray:
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+def _spans(in_token: np.ndarray, single=None) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) of each maximal run of in_token, and of each `single` position on its own."""
+    prev = np.concatenate(([False], in_token[:-1]))
+    nxt = np.concatenate((in_token[1:], [False]))
+    start, end = in_token & ~prev, in_token & ~nxt
+    if single is not None:
+        start, end = start | single, end | single
+    return np.flatnonzero(start), np.flatnonzero(end) + 1
+
+
+def _hash_spans(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """64-bit hash of each token chars[start:end], independent of where it stands."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    pw, ipw = _powers(len(chars))
+    prefix = np.zeros(len(chars) + 1, dtype=np.uint64)
+    np.cumsum(chars.astype(np.uint64) * pw, out=prefix[1:])
+    h = (prefix[ends] - prefix[starts]) * ipw[starts]
+    return _avalanche(h + (ends - starts).astype(np.uint64) * _LEN_MULT)
+
+
+def text_chunks(text: str, cut=_WORD_CUT, size: int = 0):
+    """(offset, piece) covering the text, each piece about `size` characters, cut where `cut` matches."""
+    size = size or CHUNK_CHARS
+    start = 0
+    while len(text) - start > size:
+        m = cut.search(text, start + size)
+        if m is None:
+            break
+        yield start, text[start:m.start()]
+        start = m.start()
+    yield start, text[start:]
+
+
+def _shingle_piece(piece: str):
+    cps = _codepoints(piece)
+    lower, wcls, _ = _classify(cps)
+    starts, ends = _spans(wcls == WORD, wcls == SINGLE)
+    return lower, starts, ends
+
+
+def _decontam_piece(piece: str):
+    cps = _codepoints(piece)
+    lower, _, dcls = _classify(cps)
+    kept = np.flatnonzero(dcls != PUNCT)  # punctuation is removed before splitting on whitespace
+    starts, ends = _spans(dcls[kept] == TOKEN)
+    return lower[kept], starts, ends, kept
+
+
+def _concat(parts: list, dtype) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def shingle_token_hashes(text: str) -> np.ndarray:
+    """The 64-bit hash of every word of the text, in order."""
+    out = []
+    for _, piece in text_chunks(text, _WORD_CUT):
+        lower, starts, ends = _shingle_piece(piece)
+        out.append(_hash_spans(lower, starts, ends))
+    return _concat(out, np.uint64)
+
+
+def shingle_tokens(text: str) -> list[str]:
+    """The words themselves (lower-cased), for tests and for ground truth without hashing."""
+    out = []
+    for _, piece in text_chunks(text, _WORD_CUT):
+        lower, starts, ends = _shingle_piece(piece)
+        low = lower.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+        out.extend(low[s:e] for s, e in zip(starts.tolist(), ends.tolist()))
+    return out
+
+
+def decontam_tokens(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normalised token hashes of `text` with each token's [start, end) span in `text`."""
+    hashes, starts, ends = [], [], []
+    for offset, piece in text_chunks(text, _SPACE_CUT):
+        chars, s, e, kept = _decontam_piece(piece)
+        hashes.append(_hash_spans(chars, s, e))
+        starts.append(kept[s] + offset)
+        ends.append(kept[e - 1] + 1 + offset)
+    return _concat(hashes, np.uint64), _concat(starts, np.int64), _concat(ends, np.int64)
+
+
+def decontam_token_hashes(text: str) -> np.ndarray:
+    return decontam_tokens(text)[0]
+
+
+def decontam_words(text: str) -> list[str]:
+    """The normalised tokens themselves, for tests: lower-cased, punctuation removed, whitespace split."""
+    out = []
+    for _, piece in text_chunks(text, _SPACE_CUT):
+        chars, s, e, _ = _decontam_piece(piece)
+        low = chars.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+        out.extend(low[a:b] for a, b in zip(s.tolist(), e.tolist()))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# n-grams
 
 
 def ngram_hashes(token_hashes: np.ndarray, n: int, *, whole_if_shorter: bool = False) -> np.ndarray:
@@ -98,18 +277,19 @@ def ngram_hashes(token_hashes: np.ndarray, n: int, *, whole_if_shorter: bool = F
     return _avalanche(acc ^ np.uint64(n))
 
 
-def shingle_tokens(text: str) -> list[str]:
-    return _WORD_RE.findall(text.lower())
-
-
 def shingle_hashes(text: str, n: int) -> np.ndarray:
     """The 64-bit hashes of a document's word n-gram shingles, in text order (with repeats)."""
-    return ngram_hashes(hash_tokens(shingle_tokens(text)), n, whole_if_shorter=True)
+    return ngram_hashes(shingle_token_hashes(text), n, whole_if_shorter=True)
 
 
 def shingle_set(text: str, n: int) -> np.ndarray:
     """The document's shingle set: sorted unique 64-bit shingle hashes."""
     return np.unique(shingle_hashes(text, n))
+
+
+def decontam_ngram_hashes(text: str, n: int) -> np.ndarray:
+    """64-bit hashes of the normalised n-grams of a text, in order."""
+    return ngram_hashes(decontam_token_hashes(text), n)
 
 
 def jaccard_of_sets(a: np.ndarray, b: np.ndarray) -> float:
@@ -120,44 +300,7 @@ def jaccard_of_sets(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-# ---------------------------------------------------------------------------------------------
-# GPT-3 / lm-evaluation-harness normalisation, for benchmark n-grams
+def warm_up() -> None:
+    """Build the code-point tables now (about 0.2 s, once per process)."""
+    _bmp_tables()
 
-
-@lru_cache(maxsize=1)
-def _punctuation_table() -> dict:
-    """Every Unicode punctuation character (categories P*) and ASCII punctuation, mapped to nothing."""
-    table = {ord(c): None for c in string.punctuation}
-    for cp in range(sys.maxunicode + 1):
-        if cp not in table and unicodedata.category(chr(cp)).startswith("P"):
-            table[cp] = None
-    return table
-
-
-def normalize_token(token: str) -> str:
-    return token.lower().translate(_punctuation_table())
-
-
-def decontam_tokens(text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Normalised tokens of `text` and each one's [start, end) character span in `text`."""
-    table = _punctuation_table()
-    cache: dict = {}
-    tokens: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _SPACE_RE.finditer(text):
-        raw = m.group()
-        norm = cache.get(raw)
-        if norm is None:
-            norm = cache[raw] = raw.lower().translate(table)
-        if norm:
-            tokens.append(norm)
-            starts.append(m.start())
-            ends.append(m.end())
-    return tokens, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-
-
-def decontam_ngram_hashes(text: str, n: int) -> np.ndarray:
-    """64-bit hashes of the normalised n-grams of `text` (no spans: for benchmark passages)."""
-    tokens = [t for t in (normalize_token(w) for w in text.split()) if t]
-    return ngram_hashes(hash_tokens(tokens), n)
