@@ -1,4 +1,4 @@
-"""Connected components of the duplicate graph, each labelled by its smallest node (its keeper).
+"""Connected components of the duplicate graph, each labelled by its smallest node.
 
 Distributed, in a fixed number of shuffles (Beam pipelines are static graphs, without loops):
 
@@ -14,13 +14,27 @@ Distributed, in a fixed number of shuffles (Beam pipelines are static graphs, wi
    empty, and holding only unconverged edges) completes the labelling: root(u) = find(L(u)).
 
 The result is the same whatever `rounds` is (0 included); rounds only move work from the single
-union-find to the distributed contraction. These functions are the per-node steps; the Beam wiring
-is in pipeline.py.
+union-find to the distributed contraction. Contraction is slowest on a path whose labels are sorted
+along it (a page edited again and again, each copy posted later); the pipeline therefore runs it on
+`scramble`d keys (a fixed pseudo-random order) and picks each component's keeper afterwards, when it
+groups the component's members. These functions are the per-node steps; the Beam wiring is in
+pipeline.py.
 """
 
 from __future__ import annotations
 
 from typing import Iterable, Iterator
+
+from dedupe.text import stable_hash64
+
+
+def scramble(node: str) -> str:
+    """A key that sorts nodes in a pseudo-random but fixed order (and still names the node)."""
+    return f"{stable_hash64(node):016x}{node}"
+
+
+def unscramble(key: str) -> str:
+    return key[16:]
 
 
 def large_star(u: str, neighbours: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -66,11 +80,12 @@ class UnionFind:
         return root
 
     def union(self, a: str, b: str) -> None:
+        self.parent.setdefault(a, a)
+        self.parent.setdefault(b, b)
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             lo, hi = (ra, rb) if ra < rb else (rb, ra)
             self.parent[hi] = lo
-            self.parent.setdefault(lo, lo)
 
     def roots(self) -> dict[str, str]:
         return {x: self.find(x) for x in sorted(self.parent)}
@@ -102,7 +117,7 @@ def contract_and_label(edges: Iterable[tuple[str, str]], rounds: int) -> tuple[d
         edges = [e for u, nb in _grouped(edges).items() for e in small_star(u, nb)]
     adj = _grouped(edges)
     labels = {u: label(u, nb) for u, nb in adj.items()}
-    residue = {(labels[u], labels[v]) for u, nb in adj.items() for v in nb if labels[u] != labels[v]}
+    residue = {(labels[u], labels[v]) for u, nb in adj.items() for v in nb if labels[u] < labels[v]}
     roots = union_find_components(residue)
     out = {}
     for u in sorted(nodes):

@@ -81,7 +81,7 @@ def benchmark_chunks(spec: BenchmarkSpec, ns: tuple[int, ...]) -> Iterator[tuple
     def flush():
         for n in ns:
             if buf[n]:
-                yield n, spec.index, np.unique(np.concatenate(buf[n]))
+                yield n, spec.index, textlib.sorted_unique(np.concatenate(buf[n]))
                 buf[n] = []
 
     for passage in read_passages(spec):
@@ -112,6 +112,8 @@ class IndexPlan:
 
 
 def plan_index(specs: list[BenchmarkSpec], ns: tuple[int, ...], max_exact_ngrams: int, fp_rate: float) -> IndexPlan:
+    if [s.index for s in specs] != list(range(len(specs))):
+        raise ValueError("benchmark indices must be 0, 1, 2, ... in order")
     bounds = {s.index: ngram_upper_bound(s) for s in specs}
     total = sum(bounds.values()) * len(ns)
     mode = "exact" if total <= max_exact_ngrams else "bloom"
@@ -157,16 +159,18 @@ class IndexParts:
                 all_hashes, all_masks = [], []
                 for b in range(len(plan.names)):
                     arrays = self.arrays.get((n, b), [])
-                    uniq = np.unique(np.concatenate(arrays)) if arrays else np.empty(0, dtype=np.uint64)
+                    uniq = textlib.sorted_unique(np.concatenate(arrays)) if arrays else np.empty(0, dtype=np.uint64)
                     counts.append(int(len(uniq)))
                     all_hashes.append(uniq)
                     all_masks.append(np.full(len(uniq), 1 << b, dtype=np.uint64))
                 hashes = np.concatenate(all_hashes) if all_hashes else np.empty(0, dtype=np.uint64)
                 masks = np.concatenate(all_masks) if all_masks else np.empty(0, dtype=np.uint64)
-                table, inverse = np.unique(hashes, return_inverse=True)
-                table_masks = np.zeros(len(table), dtype=np.uint64)
-                np.bitwise_or.at(table_masks, inverse, masks)
-                index.tables[n] = (table, table_masks)
+                order = np.argsort(hashes, kind="stable")
+                hashes, masks = hashes[order], masks[order]
+                if len(hashes):  # one row per distinct n-gram, its benchmarks' bits OR-ed together
+                    first = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+                    hashes, masks = hashes[first], np.bitwise_or.reduceat(masks, first)
+                index.tables[n] = (hashes, masks)
             else:
                 blooms = []
                 for b in range(len(plan.names)):
@@ -237,7 +241,7 @@ def overlap_found(hashes: np.ndarray, masks: np.ndarray) -> dict:
     if hit.any():
         hashes, masks = hashes[hit], masks[hit]
         for b in bits(int(np.bitwise_or.reduce(masks))):
-            found[b] = np.unique(hashes[(masks & np.uint64(1 << b)) != 0])
+            found[b] = textlib.sorted_unique(hashes[(masks & np.uint64(1 << b)) != 0])
     return found
 
 

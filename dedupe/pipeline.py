@@ -201,7 +201,7 @@ def _id_hash(doc_id: str) -> int:
 
 
 def _sorted_array(values) -> np.ndarray:
-    return np.unique(np.array(sorted(values), dtype=np.uint64))
+    return textlib.sorted_unique(np.array(list(values), dtype=np.uint64))
 
 
 class FetchShingles(beam.DoFn):
@@ -309,13 +309,19 @@ class _UnionFind(beam.CombineFn):
 
 
 class ConnectedComponents(beam.PTransform):
-    """Edges (a, b) -> (node, root) for every node in an edge; root = the component's smallest node."""
+    """Edges (a, b) -> (node, component id) for every node in an edge.
+
+    The contraction runs on scrambled keys (components.scramble): node keys follow the keeper rule,
+    and a chain of edits of one page, each posted later than the last, would otherwise be a path
+    with sorted labels, the slowest case for star contraction.
+    """
 
     def __init__(self, rounds: int):
         super().__init__()
         self.rounds = rounds
 
     def expand(self, edges):
+        edges = edges | "Scramble" >> beam.Map(lambda e: tuple(sorted((cc.scramble(e[0]), cc.scramble(e[1])))))
         for r in range(self.rounds):
             edges = (edges
                      | f"LargeStar{r}" >> _StarStep(cc.large_star)
@@ -330,7 +336,7 @@ class ConnectedComponents(beam.PTransform):
         residue = certified.residue
         finish = residue | "FinishResidue" >> beam.CombineGlobally(_UnionFind())
         roots = certified.labels | "Roots" >> beam.Map(
-            lambda ul, fin: (ul[0], fin.get(ul[1], ul[1])), fin=pvalue.AsSingleton(finish))
+            lambda ul, fin: (cc.unscramble(ul[0]), fin.get(ul[1], ul[1])), fin=pvalue.AsSingleton(finish))
         stats = ((residue | "CountResidue" >> beam.Map(lambda _: {"components": {"residue_edges": 1}})),
                  (certified.labels | "CountNodes" >> beam.Map(lambda _: {"components": {"nodes": 1}}))
                  ) | "ComponentStats" >> beam.Flatten()
@@ -342,26 +348,32 @@ class ConnectedComponents(beam.PTransform):
 
 
 def _cluster_members(element):
-    """Per node: its component root (if in an edge) and its exact duplicates -> (root, (member, how))."""
+    """Per node: its component (if it is in an edge) and its exact duplicates -> (component, member)."""
     node, grouped = element
-    roots = grouped["root"]
-    root = roots[0] if roots else node
-    if roots:
-        yield root, (node, "keeper" if root == node else "near")
+    comps = grouped["component"]
+    if comps:
+        comp = comps[0]
     elif grouped["dups"]:
-        yield node, (node, "keeper")
+        comp = "exact:" + node  # an exact group whose keeper has no near duplicate
+    else:
+        return
+    yield comp, ("node", node, node)
     for dup in grouped["dups"]:
-        yield root, (dup, "exact")
+        yield comp, ("exact", dup, node)
 
 
 def _cluster_record(element):
-    root, members = element
+    """One component -> its keeper (the smallest node key), near-duplicate decisions, the cluster."""
+    _, members = element
     members = sorted(set(members))
-    ids = sorted({node_id(m) for m, _ in members})
-    record = {"keeper": node_id(root), "members": ids, "size": len(ids),
-              "exact_duplicates": sum(1 for _, how in members if how == "exact"),
-              "near_duplicates": sum(1 for _, how in members if how == "near")}
-    yield "main", record
+    nodes = [m for kind, m, _ in members if kind == "node"]
+    keeper = nodes[0]
+    for other in nodes[1:]:
+        yield "near", (node_id(other), ("near", node_id(keeper)))
+    ids = sorted({node_id(m) for _, m, _ in members})
+    yield "main", {"keeper": node_id(keeper), "members": ids, "size": len(ids),
+                   "exact_duplicates": sum(1 for kind, _, _ in members if kind == "exact"),
+                   "near_duplicates": len(nodes) - 1}
     yield "stats", {"clusters": 1, "cluster_sizes": {str(len(ids)): 1}}
 
 
@@ -562,21 +574,17 @@ def build(p: beam.Pipeline, s: Settings) -> None:
                  | "ExactJaccard" >> beam.ParDo(ExactJaccard(s))
                  | "JaccardOutputs" >> Split("edges", "stats"))
 
-    # Components; keepers are their roots.
+    # Components, then per component its keeper (the smallest node key) and its cluster.
     edges = (buckets.edges, confirmed.edges) | "AllEdges" >> beam.Flatten()
-    roots, cc_stats = edges | "Components" >> ConnectedComponents(s.component_rounds)
-
-    near = roots | "NearDecisions" >> beam.FlatMapTuple(
-        lambda u, r: [(node_id(u), ("near", node_id(r)))] if u != r else [])
-    exact_dec = exact.dups | "ExactDecisions" >> beam.MapTuple(lambda k, x: (node_id(x), ("exact", node_id(k))))
-    decisions = (near, exact_dec) | "Decisions" >> beam.Flatten()
-
-    clusters = ({"root": roots, "dups": exact.dups}
-                | "NodeRootsAndDups" >> beam.CoGroupByKey()
+    components, cc_stats = edges | "Components" >> ConnectedComponents(s.component_rounds)
+    clusters = ({"component": components, "dups": exact.dups}
+                | "NodeComponentsAndDups" >> beam.CoGroupByKey()
                 | "ClusterMembers" >> beam.FlatMap(_cluster_members)
                 | "ByCluster" >> beam.GroupByKey()
                 | "Clusters" >> beam.FlatMap(_cluster_record)
-                | "ClusterOutputs" >> Split("clusters", "stats"))
+                | "ClusterOutputs" >> Split("clusters", "near", "stats"))
+    exact_dec = exact.dups | "ExactDecisions" >> beam.MapTuple(lambda k, x: (node_id(x), ("exact", node_id(k))))
+    decisions = (clusters.near, exact_dec) | "Decisions" >> beam.Flatten()
 
     # Apply the decisions to the documents.
     docs = (p

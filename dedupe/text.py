@@ -79,33 +79,37 @@ def stable_hash64(s: str) -> int:
 # Per-code-point tables
 
 
-def _is_unspaced(cp: int) -> bool:
-    return any(a <= cp <= b for a, b in _UNSPACED_RANGES)
+_ASCII_PUNCT = frozenset(string.punctuation)
 
 
-def _classes_of(cp: int) -> tuple[int, int, int]:
+def _classes_of(cp: int, unspaced: bool) -> tuple[int, int, int]:
     """(lower-case code point, shingle class, decontamination class) of one code point."""
     ch = chr(cp)
     low = ch.lower()
     lower = ord(low[0]) if low else cp  # simple mapping: U+0130 -> "i" (not "i" + U+0307)
-    cat = unicodedata.category(ch)
-    wcls = SINGLE if _is_unspaced(cp) else (WORD if cat[0] in "LNM" else SEP)
+    cat = unicodedata.category(ch)[0]
+    wcls = SINGLE if unspaced else (WORD if cat in "LNM" else SEP)
     if ch.isspace():
         dcls = SPACE
-    elif cat[0] == "P" or ch in string.punctuation:
+    elif cat == "P" or ch in _ASCII_PUNCT:
         dcls = PUNCT
     else:
         dcls = TOKEN
     return lower, wcls, dcls
 
 
+def _unspaced_mask(cps: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(cps), dtype=bool)
+    for a, b in _UNSPACED_RANGES:
+        mask |= (cps >= a) & (cps <= b)
+    return mask
+
+
 @lru_cache(maxsize=1)
 def _bmp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows = [_classes_of(cp) for cp in range(0x10000)]
-    lower = np.array([r[0] for r in rows], dtype=np.uint32)
-    wcls = np.array([r[1] for r in rows], dtype=np.uint8)
-    dcls = np.array([r[2] for r in rows], dtype=np.uint8)
-    return lower, wcls, dcls
+    unspaced = _unspaced_mask(np.arange(0x10000)).tolist()
+    rows = np.array([_classes_of(cp, unspaced[cp]) for cp in range(0x10000)], dtype=np.uint32)
+    return rows[:, 0].copy(), rows[:, 1].astype(np.uint8), rows[:, 2].astype(np.uint8)
 
 
 def _classify(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,7 +121,8 @@ def _classify(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lower, wcls, dcls = lower_t[safe], wcls_t[safe], dcls_t[safe]
     astral = np.flatnonzero(~bmp)
     uniq, inverse = np.unique(cps[astral], return_inverse=True)
-    rows = np.array([_classes_of(int(cp)) for cp in uniq], dtype=np.int64).reshape(-1, 3)
+    unspaced = _unspaced_mask(uniq).tolist()
+    rows = np.array([_classes_of(int(cp), u) for cp, u in zip(uniq, unspaced)], dtype=np.int64).reshape(-1, 3)
     lower[astral] = rows[inverse, 0]
     wcls[astral] = rows[inverse, 1]
     dcls[astral] = rows[inverse, 2]
@@ -282,9 +287,17 @@ def shingle_hashes(text: str, n: int) -> np.ndarray:
     return ngram_hashes(shingle_token_hashes(text), n, whole_if_shorter=True)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hash-based path is several times slower on uint64)."""
+    if len(values) < 2:
+        return np.array(values, dtype=values.dtype)
+    v = np.sort(values)
+    return v[np.concatenate(([True], v[1:] != v[:-1]))]
+
+
 def shingle_set(text: str, n: int) -> np.ndarray:
     """The document's shingle set: sorted unique 64-bit shingle hashes."""
-    return np.unique(shingle_hashes(text, n))
+    return sorted_unique(shingle_hashes(text, n))
 
 
 def decontam_ngram_hashes(text: str, n: int) -> np.ndarray:
