@@ -200,8 +200,13 @@ def _id_hash(doc_id: str) -> int:
     return textlib.stable_hash64(doc_id)
 
 
-def _sorted_array(values) -> np.ndarray:
-    return textlib.sorted_unique(np.array(list(values), dtype=np.uint64))
+def _id_hash_hex(doc_id: str) -> str:
+    # hex, not int: Beam's integer coder stops at 2^63
+    return f"{_id_hash(doc_id):016x}"
+
+
+def _sorted_array(hexes) -> np.ndarray:
+    return textlib.sorted_unique(np.array([int(h, 16) for h in hexes], dtype=np.uint64))
 
 
 class FetchShingles(beam.DoFn):
@@ -502,9 +507,9 @@ class Decontaminate(beam.PTransform):
         frequent = (scanned.grams
                     | "DocsPerNgram" >> beam.CombinePerKey(sum)
                     | "Frequent" >> beam.Filter(lambda kv, limit: kv[1] > limit, s.max_doc_frequency)
-                    | "FrequentHashes" >> beam.Map(lambda kv: int(kv[0], 16))
+                    | "FrequentHashes" >> beam.Map(lambda kv: kv[0])
                     | "FrequentSet" >> beam.combiners.ToList()
-                    | "Frozen" >> beam.Map(frozenset))
+                    | "Frozen" >> beam.Map(lambda hexes: frozenset(int(h, 16) for h in hexes)))
         cut = (scanned.docs
                | "Cut" >> beam.ParDo(CutDocs(s, names), pvalue.AsSingleton(frequent), index_si)
                | "CutOutputs" >> Split("docs", "rejects", "after", "stats"))
@@ -560,7 +565,7 @@ def build(p: beam.Pipeline, s: Settings) -> None:
     # Exact Jaccard where the estimate is too close to call: only those documents are fetched.
     checks = buckets.check
     wanted = (checks
-              | "CheckedIds" >> beam.FlatMap(lambda ab: (_id_hash(node_id(ab[0])), _id_hash(node_id(ab[1]))))
+              | "CheckedIds" >> beam.FlatMap(lambda ab: (_id_hash_hex(node_id(ab[0])), _id_hash_hex(node_id(ab[1]))))
               | "CheckedIdList" >> beam.combiners.ToList()
               | "CheckedIdArray" >> beam.Map(_sorted_array))
     sets = (p
