@@ -198,7 +198,7 @@ def main(argv=None) -> int:
 
     pool = sentence_pool(args.data)
     runs = []
-    workers_label = "one process" if args.mode == "in_memory" else f"{args.workers or 'all cores'} workers"
+    workers_label = "one process" if args.mode == "in_memory" else f"workers: {args.workers or 'all cores'}"
     print(f"\nwhole stage (DirectRunner {args.mode}, {workers_label}; "
           f"{'no decontamination' if args.no_decontamination else 'decontamination against ' + ', '.join(b[0] for b in BENCHMARKS)}):")
     for size in args.sizes:

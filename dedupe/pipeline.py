@@ -2,8 +2,9 @@
 
     clean docs --read 1--> Features: node key (keeper rank + id), exact key, MinHash signature
         -> GroupByKey(exact key) -> ExactGroups: keeper = smallest node key; the rest are exact duplicates
-        -> keepers' band keys -> GroupByKey(band) -> VerifyBucket: each candidate pair once, decided by
-           its estimated Jaccard or marked "check" when too close to the threshold
+        -> keepers' band keys -> GroupByKey(bucket) -> shared buckets get their members' signatures
+           (CoGroupByKey by node) -> VerifyBucket: each candidate pair once, decided by its
+           estimated Jaccard or marked "check" when too close to the threshold
         -> "check" pairs: their documents' ids (a sorted id-hash array, side input) pick those documents
            out of --read 2--; their shingle sets meet per pair (CoGroupByKey, GroupByKey) -> exact Jaccard
         -> edges -> ConnectedComponents (components.py) -> root (keeper) of every node in an edge
@@ -104,6 +105,9 @@ class Split(beam.PTransform):
 
     def __init__(self, *tags: str):
         super().__init__()
+        clash = [t for t in tags if hasattr(dict, t)]
+        if clash:
+            raise ValueError(f"output names {clash} would hide dict methods")
         self.tags = tags
 
     def expand(self, tagged):
@@ -134,6 +138,7 @@ class Features(beam.DoFn):
         words = textlib.shingle_token_hashes(text)
         sig = self.signer.sign(textlib.ngram_hashes(words, self.n, whole_if_shorter=True))
         yield "main", (textlib.exact_key(text), (node_key(doc), b"" if sig is None else sig.tobytes()))
+        yield "ids", (doc["id"], 1)
         yield _stats(**{"in": 1, "empty_docs": int(not len(words)), "short_docs": int(0 < len(words) < self.n),
                         "max_doc_chars": len(text)})
 
@@ -162,13 +167,34 @@ class ExactGroups(beam.DoFn):
 
 
 class BandKeys(beam.DoFn):
+    """(node, signature) -> (bucket, node) for each band. Signatures stay out of this shuffle: it is
+    bands x the corpus, and almost every bucket holds one document."""
+
     def __init__(self, s: Settings):
         self.bands, self.rows = s.bands, s.rows
 
     def process(self, element):
         node, sig = element
         for key in minhash.band_keys(np.frombuffer(sig, dtype=minhash.SIG_DTYPE), self.bands, self.rows):
-            yield key, (node, sig)
+            yield key, node
+
+
+def _shared_bucket(element):
+    """A bucket with two or more documents -> (node, bucket) for each of them."""
+    bucket, nodes = element
+    nodes = sorted(set(nodes))
+    if len(nodes) > 1:
+        for node in nodes:
+            yield node, bucket
+
+
+def _fill_buckets(element):
+    """A node's signature, sent to each shared bucket it is in."""
+    node, grouped = element
+    sigs = sorted(grouped["sig"])
+    if sigs:
+        for bucket in sorted(set(grouped["bucket"])):
+            yield bucket, (node, sigs[0])
 
 
 class VerifyBucket(beam.DoFn):
@@ -385,6 +411,20 @@ def _cluster_record(element):
 _REASON = {"exact": "exact_duplicate_of", "near": "near_duplicate_of"}
 
 
+class RouteDocs(beam.DoFn):
+    """A document whose id has a decision or a twin -> (id, doc) to meet it; any other -> kept as is.
+    (A 64-bit hash collision only sends a document the long way round, where it meets no decision.)"""
+
+    def process(self, doc, attention: np.ndarray):
+        if len(attention):
+            h = np.uint64(_id_hash(doc["id"]))
+            pos = int(np.searchsorted(attention, h))
+            if pos < len(attention) and attention[pos] == h:
+                yield "attention", (doc["id"], doc)
+                return
+        yield "main", doc
+
+
 class ApplyDedupe(beam.DoFn):
     """One id's document(s) and duplicate decision -> survivor (main) or reject (tagged)."""
 
@@ -442,9 +482,16 @@ class ScanDocs(beam.DoFn):
 
     def process(self, doc, index):
         found = contam.scan(doc["text"], index, self.removal_n, self.overlap_n)
-        yield "main", (doc, found)
-        for key in _overlap_keys(found.overlap):
+        keys = list(_overlap_keys(found.overlap))
+        for key in keys:
             yield "before", key
+        if len(found.hashes) == 0:  # nothing to cut: the document is final (most of the corpus)
+            yield "main", doc
+            for key in keys:
+                yield "after", key
+            return
+        # Only colliding documents wait for the frequent n-grams (a side input) before their cut.
+        yield "hits", (doc, found)
         for h in sorted(set(found.hashes.tolist())):
             yield "grams", (f"{h:016x}", 1)
 
@@ -503,14 +550,14 @@ class Decontaminate(beam.PTransform):
         index_si = pvalue.AsSingleton(index)
         scanned = (survivors
                    | "Scan" >> beam.ParDo(ScanDocs(s), index_si)
-                   | "ScanOutputs" >> Split("docs", "before", "grams"))
+                   | "ScanOutputs" >> Split("clean", "hits", "before", "after", "grams"))
         frequent = (scanned.grams
                     | "DocsPerNgram" >> beam.CombinePerKey(sum)
                     | "Frequent" >> beam.Filter(lambda kv, limit: kv[1] > limit, s.max_doc_frequency)
                     | "FrequentHashes" >> beam.Map(lambda kv: kv[0])
                     | "FrequentSet" >> beam.combiners.ToList()
                     | "Frozen" >> beam.Map(lambda hexes: frozenset(int(h, 16) for h in hexes)))
-        cut = (scanned.docs
+        cut = (scanned.hits
                | "Cut" >> beam.ParDo(CutDocs(s, names), pvalue.AsSingleton(frequent), index_si)
                | "CutOutputs" >> Split("docs", "rejects", "after", "stats"))
 
@@ -522,9 +569,11 @@ class Decontaminate(beam.PTransform):
 
         ignored = (frequent | "CountFrequent" >> beam.Map(lambda f: {"frequent_ngrams_ignored": len(f)}))
         index_stats = index | "IndexStats" >> beam.Map(_index_stats, s.removal_ngram, s.overlap_ngram)
-        stats = ((found_counts(scanned.before, "before"), found_counts(cut.after, "after"), cut.stats, ignored,
+        after = (scanned.after, cut.after) | "AfterKeys" >> beam.Flatten()
+        kept = (scanned.clean, cut.docs) | "Decontaminated" >> beam.Flatten()
+        stats = ((found_counts(scanned.before, "before"), found_counts(after, "after"), cut.stats, ignored,
                   index_stats) | "DecontamStats" >> beam.Flatten())
-        return cut.docs, cut.rejects, stats
+        return kept, cut.rejects, stats
 
 
 def _index_stats(index: contam.NgramIndex, removal_n: int, overlap_n: int) -> dict:
@@ -549,16 +598,21 @@ def build(p: beam.Pipeline, s: Settings) -> None:
     feats = (p
              | "ReadForSignatures" >> ReadRecords(s.files, reader=read_documents, label="FilesToSign")
              | "Features" >> beam.ParDo(Features(s))
-             | "FeatureOutputs" >> Split("features", "stats"))
+             | "FeatureOutputs" >> Split("features", "ids", "stats"))
     exact = (feats.features
              | "ByExactKey" >> beam.GroupByKey()
              | "ExactGroups" >> beam.ParDo(ExactGroups())
              | "ExactOutputs" >> Split("keepers", "dups", "stats"))
 
     # LSH candidates, decided by estimate where it is clear.
-    buckets = (exact.keepers
-               | "BandKeys" >> beam.ParDo(BandKeys(s))
-               | "ByBucket" >> beam.GroupByKey()
+    shared = (exact.keepers
+              | "BandKeys" >> beam.ParDo(BandKeys(s))
+              | "ByBucket" >> beam.GroupByKey()
+              | "SharedBuckets" >> beam.FlatMap(_shared_bucket))
+    buckets = ({"sig": exact.keepers, "bucket": shared}
+               | "SignaturesMeetBuckets" >> beam.CoGroupByKey()
+               | "FillBuckets" >> beam.FlatMap(_fill_buckets)
+               | "BySharedBucket" >> beam.GroupByKey()
                | "VerifyBucket" >> beam.ParDo(VerifyBucket(s))
                | "BucketOutputs" >> Split("edges", "check", "stats"))
 
@@ -591,18 +645,28 @@ def build(p: beam.Pipeline, s: Settings) -> None:
     exact_dec = exact.dups | "ExactDecisions" >> beam.MapTuple(lambda k, x: (node_id(x), ("exact", node_id(k))))
     decisions = (clusters.near, exact_dec) | "Decisions" >> beam.Flatten()
 
-    # Apply the decisions to the documents.
-    docs = (p
-            | "ReadForOutput" >> ReadRecords(s.files, reader=read_documents, label="FilesToWrite")
-            | "ById" >> beam.Map(lambda d: (d["id"], d)))
-    applied = ({"doc": docs, "decision": decisions}
+    # Apply the decisions. Only documents with a decision, or sharing their id with another record,
+    # meet their decision in a shuffle; the rest (most of the corpus) go straight on.
+    repeated = (feats.ids
+                | "CountIds" >> beam.CombinePerKey(sum)
+                | "RepeatedIds" >> beam.FlatMap(lambda kv: [kv[0]] if kv[1] > 1 else []))
+    attention = ((decisions | "DecidedIds" >> beam.Map(lambda kv: kv[0]), repeated)
+                 | "AttentionIds" >> beam.Flatten()
+                 | "AttentionHashes" >> beam.Map(_id_hash_hex)
+                 | "AttentionList" >> beam.combiners.ToList()
+                 | "AttentionArray" >> beam.Map(_sorted_array))
+    routed = (p
+              | "ReadForOutput" >> ReadRecords(s.files, reader=read_documents, label="FilesToWrite")
+              | "Route" >> beam.ParDo(RouteDocs(), pvalue.AsSingleton(attention))
+              | "RouteOutputs" >> Split("direct", "attention"))
+    applied = ({"doc": routed.attention, "decision": decisions}
                | "DocsMeetDecisions" >> beam.CoGroupByKey()
                | "ApplyDedupe" >> beam.ParDo(ApplyDedupe())
                | "ApplyOutputs" >> Split("survivors", "rejects"))
 
     stats_parts = [feats.stats, exact.stats, buckets.stats, confirmed.stats, cc_stats, clusters.stats]
     rejects = [applied.rejects]
-    kept = applied.survivors
+    kept = (routed.direct, applied.survivors) | "Survivors" >> beam.Flatten()
     if s.benchmarks:
         kept, contaminated, decontam_stats = kept | "Decontaminate" >> Decontaminate(s)
         rejects.append(contaminated)

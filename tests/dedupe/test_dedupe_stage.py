@@ -273,3 +273,40 @@ def test_no_input_files_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="no document files"):
         synth.run_stage(str(tmp_path))
     assert not os.path.exists(os.path.join(str(tmp_path), "dedupe"))
+
+
+def test_shipped_configs_name_benchmarks_that_exist(repo_root, shared_data):
+    import yaml
+
+    from dedupe.config import Config
+    from webtext.schema import build
+
+    for name in ("pipeline.yaml", os.path.join("examples", "demo.yaml")):
+        path = os.path.join(repo_root, name)
+        with open(path) as f:
+            block = yaml.safe_load(f)["dedupe"]
+        cfg, problems = build(Config, block, base_dir=os.path.dirname(path), where="dedupe")
+        assert problems == [], name
+        assert cfg.decontamination.benchmarks and all(os.path.isfile(b.path) for b in cfg.decontamination.benchmarks)
+
+
+@pytest.mark.parametrize("block,message", [
+    ({"bands": 10}, "dedupe.bands: set both bands and rows"),
+    ({"bands": 20, "rows": 7}, "bands * rows <= num_perm (128)"),
+    ({"threshold": 1.5}, "dedupe.threshold: must be in (0, 1]"),
+    ({"decontamination": {"benchmarks": [{"name": "a", "path": "x.txt", "format": "csv"}]}},
+     "dedupe.decontamination.benchmarks[0].format: expected one of 'jsonl', 'text'"),
+    ({"decontamination": {"benchmarks": [{"name": "a", "path": "nowhere.txt"}]}},
+     "dedupe.decontamination.benchmarks[0].path: file not found"),
+    ({"decontamination": {"benchmarks": [{"name": "a", "path": "b.txt"}, {"name": "a", "path": "b.txt"}]}},
+     "benchmark name 'a' is used more than once"),
+    ({"decontamination": {"benchmarks": [{"name": "a b", "path": "b.txt"}]}}, "benchmarks[0].name: must be"),
+    ({"decontamination": {"benchmark": []}}, "dedupe.decontamination.benchmark: unknown key (did you mean 'benchmarks'?)"),
+])
+def test_config_errors_name_the_key(tmp_path, block, message):
+    from dedupe.config import Config
+    from webtext.schema import build
+
+    (tmp_path / "b.txt").write_text("x\n")
+    cfg, problems = build(Config, block, base_dir=str(tmp_path), where="dedupe")
+    assert cfg is None and any(message in p for p in problems), problems
