@@ -7,11 +7,14 @@
            estimated Jaccard or marked "check" when too close to the threshold
         -> "check" pairs: their documents' ids (a sorted id-hash array, side input) pick those documents
            out of --read 2--; their shingle sets meet per pair (CoGroupByKey, GroupByKey) -> exact Jaccard
-        -> edges -> ConnectedComponents (components.py) -> root (keeper) of every node in an edge
-        -> decisions (id -> exact/near duplicate of) and clusters
-    clean docs --read 3--> CoGroupByKey(id) with the decisions -> survivors + dedupe rejects
-        -> Scan (benchmark n-gram index as side input) -> documents per colliding n-gram -> frequent
-           n-grams (side input) -> Cut -> documents, contamination rejects, overlap before/after
+        -> edges -> ConnectedComponents (components.py) -> component of every node in an edge
+        -> per component (with its exact duplicates): keeper = smallest node key, near-duplicate
+           decisions, the cluster record
+    clean docs --read 3--> Route: documents whose id has a decision or a twin (an id-hash side input)
+        meet their decision (CoGroupByKey by id); the rest pass straight on -> survivors + rejects
+        -> Scan (benchmark n-gram index as side input): documents without a collision are final;
+           colliding ones wait for the frequent n-grams (documents per n-gram, side input) -> Cut
+        -> documents, contamination rejects, overlap before/after
     -> WriteRecords docs/, rejects/, clusters/ (deterministic shards) and WriteStats (integer counters)
 
 No step sees the whole corpus: documents are read three times instead of being held, and every

@@ -1,6 +1,8 @@
 """The dedupe stage end to end: real Beam pipelines on real files, through the stage runner."""
 
+import json
 import os
+import sys
 import random
 import shutil
 
@@ -310,3 +312,15 @@ def test_config_errors_name_the_key(tmp_path, block, message):
     (tmp_path / "b.txt").write_text("x\n")
     cfg, problems = build(Config, block, base_dir=str(tmp_path), where="dedupe")
     assert cfg is None and any(message in p for p in problems), problems
+
+
+def test_quality_benchmark_quick_run_meets_the_target(repo_root, shared_data, tmp_path):
+    """bench/dedupe_quality.py --quick: real text, planted near-duplicates, true Jaccard."""
+    sys.path.insert(0, os.path.join(repo_root, "bench"))
+    import dedupe_quality
+
+    out = tmp_path / "q.json"
+    assert dedupe_quality.main(["--quick", "--data", shared_data, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["stage"]["f1"] >= 0.95 and report["stage"]["pairs_true"] > 50
+    assert report["near_threshold"]["planted_pairs_in_band"] >= 5
