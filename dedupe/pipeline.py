@@ -143,7 +143,7 @@ class Features(beam.DoFn):
         yield "main", (textlib.exact_key(text), (node_key(doc), b"" if sig is None else sig.tobytes()))
         yield "ids", (doc["id"], 1)
         yield _stats(**{"in": 1, "empty_docs": int(not len(words)), "short_docs": int(0 < len(words) < self.n),
-                        "max_doc_chars": len(text)})
+                        "max_doc_chars": len(text), "chars_in": len(text)})
 
 
 class ExactGroups(beam.DoFn):

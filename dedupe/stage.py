@@ -104,6 +104,7 @@ def summarize(raw: dict, s: Settings) -> tuple[dict, dict, dict]:
         "clusters": raw.get("clusters", 0),
         "cluster_sizes": dict(sorted(raw.get("cluster_sizes", {}).items(), key=lambda kv: int(kv[0]))),
         "chars": dict(sorted(raw.get("chars", {}).items(), key=lambda kv: bucket_sort_key(kv[0]))),
+        "chars_in": raw.get("chars_in", 0),
         "chars_out": raw.get("chars_out", 0),
         "empty_docs": raw.get("empty_docs", 0),
         "short_docs": raw.get("short_docs", 0),

@@ -1,7 +1,7 @@
-"""Beam's Dask runner with four faults fixed, and an optional local cluster.
+"""Beam's Dask runner with five faults fixed, and an optional local cluster.
 
 Beam's DaskRunner (apache_beam.runners.dask, 2.77) translates each transform into a dask.Bag. As
-shipped it gets four things wrong that our pipelines depend on; this subclass keeps Beam's
+shipped it gets five things wrong that our pipelines depend on; this subclass keeps Beam's
 translation of GroupByKey and Flatten and replaces the rest of the plumbing:
 
 1. It computes only the bag of the *last* transform visited, so a pipeline with several sinks
@@ -12,6 +12,8 @@ translation of GroupByKey and Flatten and replaces the rest of the plumbing:
    Our bundle function collects after finish_bundle.
 4. `Create` puts up to 128 elements in one partition, and Reshuffle is a no-op, so a Create of a
    few dozen file names runs as one task on one worker. Small Creates get one partition per element.
+5. A side input is computed again inside every task that reads it (a nested compute of its whole
+   bag per partition). Ours is one node of the graph, computed once, that the readers depend on.
 
 Without `--dask_client_address` it starts a `dask.distributed.LocalCluster` of
 `--dask_local_workers` worker processes for the pipeline and closes it when the pipeline ends.
@@ -44,9 +46,31 @@ class LocalClusterOptions(PipelineOptions):
                                  "--dask_client_address is given (0: all cores)")
 
 
-def _run_bundle(items, invoker_args, invoker_kwargs, receivers):
-    """Run one DoFn over one Dask partition; return every output, finish_bundle's included."""
+class _WindowedValues:
+    """A side input's materialised elements, iterated as the windowed values SideInputMap expects."""
+
+    def __init__(self, values, window_fn):
+        self.values, self.window_fn = values, window_fn
+
+    def __iter__(self):
+        for v in self.values:
+            yield te.get_windowed_value(v, self.window_fn)
+
+
+def _concat(*partitions):
+    return [x for part in partitions for x in part]
+
+
+def _run_bundle(items, invoker_args, invoker_kwargs, receivers, side_meta, *side_values):
+    """Run one DoFn over one Dask partition; return every output, finish_bundle's included.
+
+    Side inputs arrive as whole lists computed once, upstream in the graph (Beam's runner computes
+    the side input's bag again inside every task that reads it)."""
     receivers.values.clear()  # the receivers travel with the task; start each bundle empty
+    if side_meta:
+        maps = [SideInputMap(view, options, _WindowedValues(values, window_fn))
+                for (view, options, window_fn), values in zip(side_meta, side_values)]
+        invoker_kwargs = dict(invoker_kwargs, side_inputs=maps)
     invoker = DoFnInvoker.create_invoker(*invoker_args, **invoker_kwargs)
     invoker.invoke_setup()
     invoker.invoke_start_bundle()
@@ -86,11 +110,13 @@ class _ParDoOp(te.DaskBagOp):
                                  per_element_output_counter=None, output_batch_converter=None,
                                  process_yields_batches=False, process_batch_yields_elements=False)
         invoker_args = [DoFnSignature(transform.fn), handler]
-        invoker_kwargs = dict(context=DoFnContext(transform.label, state=None), side_inputs=side_inputs,
+        invoker_kwargs = dict(context=DoFnContext(transform.label, state=None), side_inputs=None,
                               input_args=list(args), input_kwargs=kwargs, user_state_context=None,
                               bundle_finalizer_param=DoFn.BundleFinalizerParam())
+        side_meta = [meta for meta, _ in side_inputs or ()]
+        side_values = [values for _, values in side_inputs or ()]
         return (input_bag.map(te.get_windowed_value, window_fn)
-                .map_partitions(_run_bundle, invoker_args, invoker_kwargs, receivers))
+                .map_partitions(_run_bundle, invoker_args, invoker_kwargs, receivers, side_meta, *side_values))
 
 
 class _CreateOp(te.DaskBagOp):
@@ -133,8 +159,11 @@ class _BagBuilder(PipelineVisitor):
             input_bag = bags[0] if bags else None
         side = None
         if node.side_inputs:
-            side = [SideInputMap(type(si), si._view_options(),
-                                 te.DaskBagWindowedIterator(self.output_of(si.pvalue), si._window_mapping_fn))
+            import dask
+
+            # (view, its options, window mapping) and the side input's elements as one graph node.
+            side = [((type(si), si._view_options(), si._window_mapping_fn),
+                     dask.delayed(_concat)(*self.output_of(si.pvalue).to_delayed()))
                     for si in node.side_inputs]
         self.bags[node] = op.apply(input_bag=input_bag, side_inputs=side)
 
