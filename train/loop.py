@@ -354,7 +354,8 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
                     t_last = time.perf_counter()
                 if leaving:
                     if stop_now:
-                        raise Interrupted(f"stopped by a signal after step {step}; checkpoint saved, rerun to resume")
+                        say(f"stopped by a signal after step {step}: checkpoint saved; rerun to resume from it")
+                        raise Interrupted(f"stopped by a signal after step {step}")
                     return {"stopped_at": step, "final_loss": last_loss}
             # the end: final evaluation, checkpoint, Hugging Face folder
             last_val = evaluate(step)
