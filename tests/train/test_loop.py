@@ -97,3 +97,19 @@ def test_skip_mode_skips_a_bad_step_and_carries_on(shards, tmp_path, monkeypatch
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
     assert log[2]["nonfinite"] and log[2]["skipped"] and log[2]["loss"] is None
     assert summary["skipped_steps"] == 1 and math.isfinite(summary["final_loss"])
+
+
+def test_the_compiled_step_traces_and_matches_eager(shards, tmp_path, monkeypatch):
+    """torch.compile on CPU with the aot_eager backend: Dynamo's tracing and AOTAutograd run for real (only
+    Inductor's code generation, minutes on a CPU, is left to the GPU benchmark)."""
+    compile_ = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda model, **kw: compile_(model, backend="aot_eager"))
+    logs = []
+    for name, compiled in (("eager", False), ("compiled", True)):
+        out = str(tmp_path / name)
+        os.makedirs(out)
+        summary = run(tiny_config(compile=compiled, max_steps=3, eval_every=0, loss_impl="chunked", pad_vocab_multiple=48),
+                      shard_dir=shards, out_dir=out, seed=4, note=quiet)
+        assert summary["engine"]["compile"] is compiled
+        logs.append([r["loss"] for r in read_log(out) if "loss" in r])
+    assert logs[1] == pytest.approx(logs[0], abs=1e-5)
