@@ -50,9 +50,9 @@ class ShardSet:
 def read_shard_folder(folder: str) -> ShardSet:
     """Find the train and val shards, the tokenizer and the vocabulary size of a shard folder.
 
-    The one place that reads manifest.json, and tolerantly: shards are listed under "shards" (a list of
-    {"name"|"path"|"file", "split"}) or under "train"/"val"; vocab_size and the <|endoftext|> id may sit
-    at the top or under "tokenizer". Whatever the manifest leaves out is taken from the folder itself
+    The one place that reads manifest.json, and tolerantly: shards are listed under "splits" ({split:
+    {"shards": [names]}}, as shard/ writes it), "shards" (a list of {"name"|"path"|"file", "split"}) or
+    "train"/"val"; vocab_size and the <|endoftext|> id may sit at the top or under "tokenizer". Whatever the manifest leaves out is taken from the folder itself
     (train_*.bin / val_*.bin, tokenizer.json). A shard the manifest names that is missing is an error.
     """
     if not os.path.isdir(folder):
@@ -78,32 +78,35 @@ def read_shard_folder(folder: str) -> ShardSet:
             path += ".bin"
         return path
 
+    def add(split, entries) -> bool:
+        split = {"validation": "val", "valid": "val"}.get(split, split)
+        found = False
+        for entry in entries if isinstance(entries, list) else []:
+            path = resolve(entry)
+            name_split = split or (entry.get("split") if isinstance(entry, dict) else None) \
+                or os.path.basename(path or "").split("_")[0]
+            name_split = {"validation": "val", "valid": "val"}.get(name_split, name_split)
+            if path and name_split in splits:
+                splits[name_split].append(path)
+                found = True
+        return found
+
+    # The first layout that names any shard wins: {"splits": {"train": {"shards": [...]}}},
+    # {"shards": [{"name", "split"}]}, {"shards": {"train": [...]}}, {"train": [...], "val": [...]}.
     splits: dict[str, list[str]] = {"train": [], "val": []}
     listed = False
-    shards = manifest.get("shards")
-    if isinstance(shards, list):
-        for entry in shards:
-            path = resolve(entry)
-            split = entry.get("split") if isinstance(entry, dict) else None
-            split = split or os.path.basename(path or "").split("_")[0]
-            split = {"validation": "val", "valid": "val"}.get(split, split)
-            if path and split in splits:
-                splits[split].append(path)
-                listed = True
-    elif isinstance(shards, dict):
-        for split in ("train", "val"):
-            for entry in shards.get(split) or []:
-                path = resolve(entry)
-                if path:
-                    splits[split].append(path)
-                    listed = True
-    for split in ("train", "val"):
-        if isinstance(manifest.get(split), list):
-            for entry in manifest[split]:
-                path = resolve(entry)
-                if path:
-                    splits[split].append(path)
-                    listed = True
+    layouts = manifest.get("splits"), manifest.get("shards"), manifest
+    if isinstance(layouts[0], dict):
+        for split, body in layouts[0].items():
+            listed |= add(split, body.get("shards") if isinstance(body, dict) else body)
+    if not listed and isinstance(layouts[1], list):
+        listed = add(None, layouts[1])
+    if not listed and isinstance(layouts[1], dict):
+        for split in ("train", "val", "validation"):
+            listed |= add(split, layouts[1].get(split))
+    if not listed:
+        for split in ("train", "val", "validation"):
+            listed |= add(split, manifest.get(split))
     if listed:
         for path in splits["train"] + splits["val"]:
             if not os.path.isfile(path):

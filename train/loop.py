@@ -44,6 +44,8 @@ class Interrupted(KeyboardInterrupt):
 def initial_weights(cfg, shards: ShardSet) -> tuple[GPTConfig, Optional[dict], str]:
     """The model's shape and starting weights: cfg.init_from (HF folder or checkpoint) or a fresh preset."""
     vocab = cfg.vocab_size or shards.vocab_size
+    if cfg.init_from and not os.path.exists(cfg.init_from):
+        raise WebtextError(f"train.init_from: {cfg.init_from} not found")
     if cfg.init_from:
         if os.path.isdir(cfg.init_from) and os.path.isfile(os.path.join(cfg.init_from, "config.json")):
             from train.hf import load_pretrained
@@ -303,7 +305,7 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 loss_t, norm_t = train_step(prep, loader.next, accum, rt, cfg.grad_clip)
-                flags = torch.stack([loss_t, norm_t.float(), torch.tensor(float(stop.raised), device=rt.device)])
+                flags = torch.stack([loss_t, norm_t.float(), loss_t.new_full((), float(stop.raised))])
                 if rt.world > 1:
                     dist.all_reduce(flags)  # mean loss over ranks; any rank's stop request stops all
                     flags[0] /= rt.world

@@ -140,3 +140,18 @@ def test_validation_windows_are_shared_out_evenly():
             return 11
     parts = [val_windows(W(), 100, 3, r) for r in range(3)]
     assert [len(p) for p in parts] == [3, 3, 3] and sorted(sum(parts, [])) == list(range(9))
+
+
+def test_the_shard_stages_manifest_layout(tmp_path):
+    """docs/contracts.md's shard section: "splits" in reading order, plus the same shards in "shards"."""
+    folder = write_synthetic_shards(str(tmp_path / "s"), manifest=False)
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump({"format": "webtext-shards", "vocab_size": 64, "eot_id": 63,
+                   "tokenizer": {"file": "tokenizer.json", "vocab_size": 64, "eot_token": "<|endoftext|>", "eot_id": 63},
+                   "splits": {"train": {"shards": ["train_000001.bin", "train_000000.bin"], "tokens": 1},
+                              "val": {"shards": ["val_000000.bin"], "tokens": 1}},
+                   "shards": [{"name": "train_000000.bin", "split": "train"}, {"name": "train_000001.bin", "split": "train"},
+                              {"name": "val_000000.bin", "split": "val"}]}, f)
+    s = read_shard_folder(folder)
+    assert [os.path.basename(p) for p in s.train] == ["train_000001.bin", "train_000000.bin"]
+    assert len(s.val) == 1 and (s.vocab_size, s.eot_id) == (64, 63)

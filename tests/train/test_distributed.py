@@ -27,13 +27,13 @@ train:
   model: gpt2-tiny
   vocab_size: 64
   context: 32
-  micro_batch: 8
-  batch_tokens: 512     # 8 x 32 x 2 processes: no accumulation
+  micro_batch: 4
+  batch_tokens: 512     # 4 x 32 x 2 processes x 2 accumulation steps (gradient sync on the second only)
   max_steps: 5
   warmup_steps: 2
   lr: 0.003
   eval_every: 5
-  eval_batches: 2
+  eval_batches: 4       # x micro-batch 4 = the single process's 2 x 8 validation windows
   sample_tokens: 0
   export_hf: false
   tensorboard: false
@@ -50,7 +50,8 @@ train:
 
 @pytest.fixture(scope="module")
 def single_process(tmp_path_factory):
-    """The same run on one process: micro-batch 8, two accumulation steps = the same 16 windows per step."""
+    """The same run on one process: micro-batch 8, two accumulation steps = the same 16 windows per step
+    (data.Layout: rank r's micro-step m reads windows from (m * world + r) * micro_batch)."""
     tmp = tmp_path_factory.mktemp("single")
     shards = write_synthetic_shards(str(tmp / "shard"))
     out = str(tmp / "out")
@@ -67,7 +68,7 @@ def losses(log):
 @pytest.mark.parametrize("parallel", ["ddp", "fsdp"])
 def test_two_processes_agree_with_each_other_and_with_one(tmp_path, single_process, parallel):
     stats, log = torchrun_train(tmp_path, parallel, parallel)
-    assert stats["batch"] == {"tokens": 512, "micro_batch": 8, "accumulation": 1, "processes": 2}
+    assert stats["batch"] == {"tokens": 512, "micro_batch": 4, "accumulation": 2, "processes": 2}
     assert stats["engine"]["parallel"] == parallel
     ranks = stats["ranks"]
     assert ranks["processes"] == 2 and len(ranks["weight_checksums"]) == 2 and ranks["agree"], ranks
