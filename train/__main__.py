@@ -40,6 +40,9 @@ def main(argv=None) -> int:
     except WebtextError as e:
         print(f"webtext: error (rank {os.environ.get('RANK')}): {e}", file=sys.stderr)
         return e.exit_code
+    except KeyboardInterrupt:
+        print(f"webtext: rank {os.environ.get('RANK')} interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()

@@ -18,8 +18,8 @@ PRESETS = {
     "gpt2-medium": (24, 16, 1024),  # 354,823,168
     "gpt2-large": (36, 20, 1280),   # 774,030,080
     "gpt2-xl": (48, 25, 1600),      # 1,557,611,200
-    "gpt2-mini": (4, 4, 128),       # a few hundred thousand + embeddings: the CPU demo
-    "gpt2-tiny": (2, 2, 32),        # tests
+    "gpt2-mini": (4, 4, 128),       # 0.8M + 128 per vocabulary entry: the CPU demo
+    "gpt2-tiny": (2, 2, 32),        # 26K + 32 per vocabulary entry: tests
 }
 
 
@@ -134,6 +134,9 @@ class Config:
     parallel: Literal["auto", "ddp", "fsdp"] = "auto"
     # Micro-batches the background loader keeps ready.
     prefetch: int = 4
+    # On CPU: PyTorch's intra-op threads (0 = its default, one per core). 1 suits small models on a
+    # shared machine, where spinning OpenMP threads slow each other down several times over.
+    cpu_threads: int = 0
     # A NaN or infinite loss or gradient: stop (the default; the error names the step) or skip that
     # step's update, as llm.c does, at most max_skips times in a row.
     on_nonfinite: Literal["stop", "skip"] = "stop"
@@ -146,7 +149,7 @@ class Config:
                     "log_every", "eval_batches", "keep_checkpoints", "prefetch", "checkpoint_every"):
             if getattr(self, key) < 1:
                 yield key, "must be >= 1"
-        for key in ("warmup_steps", "eval_every", "sample_tokens", "max_skips"):
+        for key in ("warmup_steps", "eval_every", "sample_tokens", "max_skips", "cpu_threads"):
             if getattr(self, key) < 0:
                 yield key, "must be >= 0"
         for key in ("n_layer", "n_head", "n_embd", "vocab_size"):

@@ -51,7 +51,7 @@ class Runtime:
             dist.barrier()
 
 
-def setup_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
+def setup_runtime(device: str = "auto", precision: str = "auto", cpu_threads: int = 0) -> Runtime:
     """Pick the device and precision; join the process group when started by torchrun (WORLD_SIZE > 1)."""
     if device == "cuda" and not torch.cuda.is_available():
         raise WebtextError("train.device is cuda but no CUDA device is visible to PyTorch")
@@ -66,6 +66,8 @@ def setup_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
         torch.backends.cudnn.allow_tf32 = True
     else:
         dev = torch.device("cpu")
+        if cpu_threads:
+            torch.set_num_threads(cpu_threads)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo", device_id=dev if use_cuda else None)
     if precision == "auto":

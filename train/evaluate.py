@@ -237,7 +237,7 @@ def run_eval(model_source: str, *, tasks: list[str], benchmarks: Optional[str], 
              max_tokens: int = 0, note=print) -> dict:
     from train.engine import setup_runtime
 
-    rt = setup_runtime(device, "auto")
+    rt = setup_runtime(device, "fp32")  # full precision (TF32 matmuls on GPU): scores comparable across devices
     model, found_tok, desc = load_model(model_source, rt.device)
     note(f"evaluating {desc}: {model.num_params():,} parameters, context {model.config.block_size}")
     results: dict = {"model": desc, "params": model.num_params(), "context": model.config.block_size,

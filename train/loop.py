@@ -189,7 +189,7 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
         stop_after_steps: Optional[int] = None) -> dict:
     """Train per cfg (the train block). Returns the summary the stage reports (rank 0's is complete).
     stop_after_steps: leave after that many steps of this call with a checkpoint, as a preemption would."""
-    rt = setup_runtime(cfg.device, cfg.precision)
+    rt = setup_runtime(cfg.device, cfg.precision, cfg.cpu_threads)
     rt.barrier()  # under torchrun, rank 0's stage runner has now prepared out_dir
     say: Note = (note or print) if rt.is_main else (lambda _m: None)
     set_attention_kernel(cfg.attention, rt)

@@ -14,6 +14,18 @@ from train_helpers import pseudo_text, write_synthetic_shards  # noqa: E402
 from shard.reader import write_shard  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny models on a shared machine run several times faster on one thread (see train.cpu_threads);
+    the setting is process-wide, so the other tests get theirs back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def shards(tmp_path):
     return write_synthetic_shards(str(tmp_path / "shard"))

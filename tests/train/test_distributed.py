@@ -38,6 +38,7 @@ train:
   export_hf: false
   tensorboard: false
   device: cpu
+  cpu_threads: 1
   parallel: {parallel}
 """)
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")

@@ -31,6 +31,7 @@ train:
   checkpoint_every: {checkpoint_every}
   keep_checkpoints: 2
   device: cpu
+  cpu_threads: 1
 """
 
 

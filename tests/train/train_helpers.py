@@ -41,7 +41,7 @@ def write_synthetic_shards(folder, *, seed=0, train_docs=(300, 200), val_docs=40
 def tiny_config(**overrides) -> Config:
     base = dict(model="gpt2-tiny", context=32, vocab_size=VOCAB, micro_batch=8, batch_tokens=8 * 32 * 2,
                 max_steps=12, warmup_steps=3, lr=3e-3, eval_every=4, eval_batches=2, checkpoint_every=100,
-                sample_tokens=0, export_hf=False, tensorboard=False, device="cpu")
+                sample_tokens=0, export_hf=False, tensorboard=False, device="cpu", cpu_threads=1)
     base.update(overrides)
     return Config(**base)
 
