@@ -109,11 +109,12 @@ def _eval(args) -> int:
             raise WebtextError(f"no --model and no ./{DEFAULT_CONFIG} to find the train stage's checkpoints")
     ecfg = cfg.train.eval if cfg else None
     model = args.model or _train_dir(cfg)
-    tasks = [t.strip() for t in args.tasks.split(",")] if args.tasks else (ecfg.tasks if ecfg else ["lambada", "wikitext2", "ptb"])
+    tasks = [t.strip() for t in args.tasks.split(",")] if args.tasks else (ecfg.tasks if ecfg else ["val", "lambada", "wikitext2", "ptb"])
     unknown = [t for t in tasks if t not in ("val", "lambada", "wikitext2", "ptb")]
     if unknown:
         raise WebtextError(f"--tasks: unknown task(s) {', '.join(unknown)} (known: val, lambada, wikitext2, ptb)")
-    shards = args.shards or (stage_dir(cfg.run.work_dir, "shard") if cfg else None)
+    # the pipeline's shards go with the pipeline's model; another model's val split must be named
+    shards = args.shards or (stage_dir(cfg.run.work_dir, "shard") if cfg and not args.model else None)
     if shards and not os.path.isdir(shards):
         shards = None
     results = run_eval(
