@@ -12,6 +12,7 @@ checkpoint_every, and one on SIGTERM/SIGINT before leaving (so a preempted job r
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -276,7 +277,10 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
             say(f"step {at_step}: val loss {loss:.4f}")
         return loss
 
+    saved = [step if resume_path else None]  # the step of the newest checkpoint (same on every rank)
+
     def save() -> None:
+        saved[0] = step
         model_state, optim_state = gather_state(prep, optimizer, rt)
         rngs = all_gather_objects(rng_states(), rt)
         if rt.is_main:
@@ -299,7 +303,7 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
         with StopFlag() as stop:
             if step == 0 and cfg.eval_every:
                 last_val = evaluate(0)
-            t_last = time.perf_counter()
+            t_last = t_said = time.perf_counter()
             while step < cfg.max_steps:
                 lr = lr_at(step, lr=cfg.lr, warmup=cfg.warmup_steps, decay_steps=decay_steps, min_ratio=cfg.min_lr_ratio)
                 for group in optimizer.param_groups:
@@ -325,13 +329,18 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
                     timed_tokens, timed_seconds = timed_tokens + step_tokens, timed_seconds + dt
                 tps = step_tokens / dt if dt > 0 else None
                 if not finite:
-                    what = f"step {step}: {'loss' if loss != loss or abs(loss) == float('inf') else 'gradient norm'} " \
-                           f"is {loss if loss != loss or abs(loss) == float('inf') else norm}"
+                    bad = "loss" if not math.isfinite(loss) else "gradient norm"
+                    what = f"step {step}: {bad} is {loss if bad == 'loss' else norm}"
                     log.write({"step": step, "tokens": tokens, "loss": loss, "lr": lr, "grad_norm": norm,
                                "nonfinite": True, "skipped": cfg.on_nonfinite == "skip", "time": round(elapsed, 3)})
                     if cfg.on_nonfinite == "stop":
-                        raise NonFiniteLoss(f"{what}; the update was not applied. Resume from the last checkpoint "
-                                            f"with a lower train.lr, or set train.on_nonfinite: skip")
+                        last = ckpt.latest(ckpt_dir)
+                        raise NonFiniteLoss(
+                            f"{what}; the update was not applied. "
+                            + (f"To go on from the last checkpoint, copy {last} out of {out_dir} (a changed train: "
+                               f"block restarts the stage) and set train.init_from to the copy, with a lower train.lr; "
+                               if last else "")
+                            + "or set train.on_nonfinite: skip")
                     skipped += 1
                     in_a_row += 1
                     say(f"{what}: update skipped ({in_a_row} in a row)")
@@ -344,8 +353,10 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
                         log.write({"step": step, "tokens": tokens, "loss": loss, "lr": lr, "grad_norm": norm,
                                    "tokens_per_s": round(tps, 1) if tps else None,
                                    "mfu": round(mfu, 4) if mfu is not None else None, "time": round(elapsed, 3)})
-                        say(f"step {step}/{cfg.max_steps}: loss {loss:.4f}, lr {lr:.2e}, grad norm {norm:.3f}, "
-                            f"{tps:,.0f} tokens/s" + (f", MFU {mfu:.1%}" if mfu is not None else ""))
+                        if now - t_said >= 2.0 or step <= first_step + 3 or step == cfg.max_steps:  # log.jsonl has all
+                            t_said = now
+                            say(f"step {step}/{cfg.max_steps}: loss {loss:.4f}, lr {lr:.2e}, grad norm {norm:.3f}, "
+                                f"{tps:,.0f} tokens/s" + (f", MFU {mfu:.1%}" if mfu is not None else ""))
                 at_end = step == cfg.max_steps
                 if cfg.eval_every and step % cfg.eval_every == 0 and not at_end:
                     last_val = evaluate(step)
@@ -361,7 +372,7 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
                     return {"stopped_at": step, "final_loss": last_loss}
             # the end: final evaluation, checkpoint, Hugging Face folder
             last_val = evaluate(step)
-            if ckpt.latest(ckpt_dir) != ckpt.checkpoint_path(ckpt_dir, step):
+            if saved[0] != step:
                 save()
     finally:
         loader.close()

@@ -32,6 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from train.config import PRESETS  # name -> (n_layer, n_head, n_embd): gpt2 ... gpt2-xl, gpt2-mini, gpt2-tiny
+from train.losses import chunked_cross_entropy
 
 
 @dataclass
@@ -185,8 +186,6 @@ class GPT(nn.Module):
         if targets is None:
             return self.lm_head(x)[..., :V]
         if self.loss_impl == "chunked":
-            from train.losses import chunked_cross_entropy
-
             return chunked_cross_entropy(x, self.lm_head.weight, targets, V)
         logits = self.lm_head(x)
         if self.config.padded_vocab_size != V:
