@@ -23,7 +23,8 @@ Variants (first = the trainer's defaults on GPU; set the winning one's keys in p
   chunked-loss        loss_impl: chunked (lm_head + cross-entropy in chunks, no full logits)
   max-autotune        compile_mode: max-autotune-no-cudagraphs (Triton matmul autotuning; long compile)
   no-vocab-pad        pad_vocab_multiple: 1 (vocabulary 50,257: odd-sized matmuls)
-  coordinate-descent  inductor coordinate_descent_tuning (tunes pointwise/reduction kernels; longer compile)
+  coordinate-descent  compile_options: {coordinate_descent_tuning: true} (tunes Triton kernels; longer compile)
+  combined            then, if two or more of the above beat trainer-default by > 1%: their settings together
 
 For comparison, measured by others on the same H200 (not by this script): nanoGPT's train.py at
 micro-batch 32 x accumulation 4 ran 522,000 tokens/s (about 56% of a measured 798 TFLOP/s);
@@ -45,6 +46,7 @@ import sys
 import tempfile
 import time
 import traceback
+from typing import Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
@@ -63,9 +65,11 @@ VARIANTS = {
     "max-autotune": ({"compile_mode": "max-autotune-no-cudagraphs", "cuda_only": True},
                      "compile_mode: max-autotune-no-cudagraphs"),
     "no-vocab-pad": ({"pad_vocab_multiple": 1}, "pad_vocab_multiple: 1 (vocab 50,257)"),
-    "coordinate-descent": ({"inductor": {"coordinate_descent_tuning": True}, "cuda_only": True},
-                           "inductor coordinate_descent_tuning"),
+    "coordinate-descent": ({"compile_options": {"coordinate_descent_tuning": True}, "cuda_only": True},
+                           "compile_options: {coordinate_descent_tuning: true}"),
 }
+# After the others: the settings of every variant that beat trainer-default by > 1%, merged (see combine()).
+COMBINED = "combined"
 SLOW_COMPILE = {"max-autotune": 240, "coordinate-descent": 150}  # seconds a variant needs at least
 
 
@@ -75,7 +79,38 @@ def trainer_defaults() -> dict:
 
     c = Config()
     return {"compile": c.compile if c.compile != "auto" else True, "compile_mode": c.compile_mode,
-            "attention": c.attention, "loss_impl": c.loss_impl, "pad_vocab_multiple": c.pad_vocab_multiple}
+            "compile_options": dict(c.compile_options), "attention": c.attention, "loss_impl": c.loss_impl,
+            "pad_vocab_multiple": c.pad_vocab_multiple}
+
+
+def variant_settings(name: str, args) -> dict:
+    settings = dict(trainer_defaults())
+    extra = json.loads(args.settings) if getattr(args, "settings", None) else VARIANTS[name][0]
+    settings.update({k: v for k, v in extra.items() if k != "cuda_only"})
+    return settings
+
+
+def combine(results: dict) -> Optional[dict]:
+    """Settings of the variants that beat trainer-default by more than 1%, merged, best first; None if
+    fewer than two did. Two compile modes cannot both hold: the faster one's wins."""
+    variants = results["variants"]
+    base = variants.get("trainer-default", {})
+    if base.get("status") != "ok":
+        return None
+    winners = sorted((n for n, r in variants.items()
+                      if n not in ("trainer-default", "eager", COMBINED) and r.get("status") == "ok"
+                      and r["tokens_per_s"] > 1.01 * base["tokens_per_s"]),
+                     key=lambda n: -variants[n]["tokens_per_s"])
+    if len(winners) < 2:
+        return None
+    merged: dict = {"from": winners}
+    for name in reversed(winners):  # the best last, so its choices win
+        extra = {k: v for k, v in VARIANTS[name][0].items() if k != "cuda_only"}
+        options = {**merged.get("compile_options", {}), **extra.pop("compile_options", {})}
+        merged.update(extra)
+        if options:
+            merged["compile_options"] = options
+    return merged
 
 
 # -- jobs (each in its own process unless --in-process) ------------------------------------------------
@@ -132,15 +167,11 @@ def job_variant(name: str, args) -> dict:
     from train.engine import make_optimizer, prepare_model, set_attention_kernel, setup_runtime, train_step
     from train.model import GPT, GPTConfig, flops_per_token
 
-    settings = dict(trainer_defaults())
-    settings.update({k: v for k, v in VARIANTS[name][0].items() if k != "cuda_only"})
+    settings = variant_settings(name, args)
+    settings.pop("from", None)
     rt = setup_runtime(args.device, "auto")
     if not rt.cuda:
         settings["compile"] = settings["compile"] and args.compile_on_cpu
-    for key, value in (settings.get("inductor") or {}).items():
-        import torch._inductor.config as inductor_config
-
-        setattr(inductor_config, key, value)
     set_attention_kernel(settings["attention"], rt)
 
     cfg = GPTConfig.preset(args.model, vocab_size=args.vocab, pad_to_multiple=settings["pad_vocab_multiple"],
@@ -148,7 +179,8 @@ def job_variant(name: str, args) -> dict:
     torch.manual_seed(0)
     raw = GPT(cfg)
     raw.loss_impl = settings["loss_impl"]
-    prep = prepare_model(raw, rt, compile=settings["compile"], compile_mode=settings["compile_mode"])
+    prep = prepare_model(raw, rt, compile=settings["compile"], compile_mode=settings["compile_mode"],
+                         compile_options=settings["compile_options"])
     optimizer = make_optimizer(raw, lr=6e-4, weight_decay=0.1, device=rt.device)
     windows = TokenWindows(read_shard_folder(args.shards).train, args.context, seed=0)
     loader = BatchLoader(windows, Layout(args.micro_batch, args.accum), device=str(rt.device), prefetch=4,
@@ -203,11 +235,13 @@ def make_shards(folder: str, tokens: int, vocab: int) -> None:
         write_shard(os.path.join(folder, f"train_{i:06d}.bin"), rng.integers(0, vocab, tokens // 2, dtype=np.int64))
 
 
-def run_job(job: str, args, timeout: float) -> dict:
-    """A job in a fresh process (or in this one with --in-process); never raises."""
+def run_job(job: str, args, timeout: float, settings: Optional[dict] = None) -> dict:
+    """A job in a fresh process (or in this one with --in-process); never raises. `settings`: the
+    variant's settings given explicitly (the combined variant) instead of looked up by name."""
     started = time.perf_counter()
     if args.in_process:
         try:
+            args.settings = json.dumps(settings) if settings else None
             result = job_matmul(args) if job == "matmul" else job_variant(job, args)
             result["status"] = "ok"
         except Exception as e:
@@ -216,6 +250,8 @@ def run_job(job: str, args, timeout: float) -> dict:
         return result
     out_file = os.path.join(args.shards, f"result-{job}.json")
     cmd = [sys.executable, os.path.abspath(__file__), "--job", job, "--job-out", out_file, *args.passthrough]
+    if settings:
+        cmd += ["--settings", json.dumps(settings)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         output, _ = proc.communicate(timeout=timeout)
@@ -272,6 +308,7 @@ def main(argv=None) -> int:
     p.add_argument("--shards", help=argparse.SUPPRESS)
     p.add_argument("--job", help=argparse.SUPPRESS)
     p.add_argument("--job-out", help=argparse.SUPPRESS)
+    p.add_argument("--settings", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args.job:  # a child process: one job, result to --job-out
@@ -280,6 +317,7 @@ def main(argv=None) -> int:
             json.dump(result, f)
         return 0
 
+    chosen = args.variants is not None  # a chosen list runs as given, with no combined variant after it
     if args.quick:
         args.model, args.vocab, args.context, args.micro_batch, args.accum = "gpt2-tiny", 2048, 32, 4, 2
         args.steps, args.warmup_steps, args.in_process = 2, 1, True
@@ -320,20 +358,28 @@ def main(argv=None) -> int:
         cuda = m.get("device", "cpu") != "cpu"
         rate = (m.get("tflops") or 0) * 1e12
         compiled_walls = []
-        for name in names:
-            settings, what = VARIANTS[name]
+        for name in names + [COMBINED]:
+            if name == COMBINED:
+                merged = None if chosen else combine(results)
+                if merged is None:
+                    break
+                settings, what = merged, "settings of " + " + ".join(merged["from"])
+                results["combined_settings"] = merged
+            else:
+                settings, what = VARIANTS[name]
             if settings.get("cuda_only") and not cuda:
                 results["variants"][name] = {"status": "skipped", "error": "needs CUDA"}
                 continue
             compiles = settings.get("compile", True) and (cuda or args.compile_on_cpu)
-            need = SLOW_COMPILE.get(name, 0) if cuda else 0
+            slow = settings["from"] if name == COMBINED else [name]
+            need = max(SLOW_COMPILE.get(n, 0) for n in slow) if cuda else 0
             expect = max(compiled_walls) if (compiles and compiled_walls) else 0
             if left() < max(need, expect, 15 if not args.quick else 1):
                 results["variants"][name] = {"status": "skipped", "error": f"out of time ({left():.0f}s left)"}
                 print(f"{name}: skipped, {left():.0f}s left", flush=True)
                 continue
             print(f"{name} ({what}) ...", flush=True)
-            r = run_job(name, args, timeout=max(10.0, left()))
+            r = run_job(name, args, timeout=max(10.0, left()), settings=settings if name == COMBINED else None)
             if r.get("status") == "ok":
                 if rate:
                     r["mfu"] = r["tokens_per_s"] * r["flops_per_token"] / rate
@@ -370,6 +416,14 @@ def main(argv=None) -> int:
               + (f"; target 600,000 tokens/s {'met' if b['meets_600k_target'] else 'not met'}; nanoGPT's train.py "
                  f"measured elsewhere on an H200: {REFERENCE['nanogpt_train_py_tokens_per_s']:,}"
                  if results["matmul"].get("device", "cpu") != "cpu" else ""))
+        defaults = results["trainer_defaults"]
+        requested = results.get("combined_settings", {}) if b["variant"] == COMBINED else VARIANTS[b["variant"]][0]
+        change = {k: v for k, v in requested.items() if k in defaults and defaults[k] != v}
+        if b["variant"] != "eager" and change:
+            print("to train this way, set in pipeline.yaml's train: (or as train/config.py's defaults): "
+                  + ", ".join(f"{k}: {json.dumps(v)}" for k, v in change.items()))
+        elif b["variant"] == "trainer-default":
+            print("the trainer's defaults were the fastest")
     if args.out:
         print(f"results written to {args.out}")
     return 0

@@ -8,7 +8,7 @@ bf16 autocast and torch.compile on GPU. Only the standard library and webtext.sc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from webtext.schema import path_field
 
@@ -124,6 +124,9 @@ class Config:
     compile: bool | Literal["auto"] = "auto"
     # torch.compile mode (see bench/train_gpu.py for what each gives on an H200).
     compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = "default"
+    # Extra Inductor options for torch.compile(options=...), e.g. {coordinate_descent_tuning: true}; a
+    # compile_mode other than default is then passed as its options (CUDA graphs, max-autotune) too.
+    compile_options: dict[str, Any] = field(default_factory=dict)
     # scaled_dot_product_attention kernel on GPU: auto = PyTorch's choice (flash attention on H100/H200).
     attention: Literal["auto", "flash", "cudnn", "efficient", "math"] = "auto"
     # Cross-entropy: standard (full logits; torch.compile fuses it) or chunked (lm_head + loss per chunk

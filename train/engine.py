@@ -87,6 +87,22 @@ def set_attention_kernel(name: str, rt: Runtime) -> None:
     torch.backends.cuda.enable_math_sdp(name == "math")
 
 
+# What torch.compile's modes switch on, as Inductor options (torch.compile takes a mode or options, not both).
+MODE_OPTIONS = {
+    "default": {},
+    "reduce-overhead": {"triton.cudagraphs": True},
+    "max-autotune-no-cudagraphs": {"max_autotune": True},
+    "max-autotune": {"max_autotune": True, "triton.cudagraphs": True},
+}
+
+
+def compile_kwargs(mode: str, options: Optional[dict] = None) -> dict:
+    """torch.compile's keyword arguments for a mode plus extra Inductor options."""
+    if options:
+        return {"options": {**MODE_OPTIONS[mode], **options}}
+    return {"mode": None if mode == "default" else mode}
+
+
 class Prepared:
     """The model as the step calls it (compiled, DDP or FSDP) and as it was built (raw)."""
 
@@ -102,10 +118,10 @@ class Prepared:
 
 
 def prepare_model(raw: torch.nn.Module, rt: Runtime, *, weights: Optional[dict] = None, compile: bool = False,
-                  compile_mode: str = "default", parallel: str = "ddp") -> Prepared:
+                  compile_mode: str = "default", compile_options: Optional[dict] = None, parallel: str = "ddp") -> Prepared:
     """Move to the device, load weights, wrap for DDP or FSDP when world > 1, and compile."""
     raw.to(rt.device)
-    mode = None if compile_mode == "default" else compile_mode
+    how = compile_kwargs(compile_mode, compile_options)
     if rt.world > 1 and parallel == "fsdp":
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
         from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
@@ -113,7 +129,7 @@ def prepare_model(raw: torch.nn.Module, rt: Runtime, *, weights: Optional[dict] 
         mp = MixedPrecisionPolicy(param_dtype=rt.amp_dtype, reduce_dtype=torch.float32) if rt.amp_dtype else MixedPrecisionPolicy()
         for block in raw.transformer.h:
             if compile:
-                block.compile(mode=mode)  # per block: FSDP gathers each block's weights around its forward
+                block.compile(**how)  # per block: FSDP gathers each block's weights around its forward
             fully_shard(block, mp_policy=mp)
         fully_shard(raw, mp_policy=mp)
         if weights is not None:
@@ -127,7 +143,7 @@ def prepare_model(raw: torch.nn.Module, rt: Runtime, *, weights: Optional[dict] 
 
         ddp = model = DistributedDataParallel(raw, device_ids=[rt.local_rank] if rt.cuda else None)
     if compile:
-        model = torch.compile(model, mode=mode)
+        model = torch.compile(model, **how)
     return Prepared(raw, model, ddp=ddp)
 
 

@@ -226,7 +226,8 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
     raw.loss_impl = cfg.loss_impl
     parallel = resolve_parallel(cfg, mcfg)
     compiled = use_compile(cfg, rt)
-    prep = prepare_model(raw, rt, weights=weights, compile=compiled, compile_mode=cfg.compile_mode, parallel=parallel)
+    prep = prepare_model(raw, rt, weights=weights, compile=compiled, compile_mode=cfg.compile_mode,
+                         compile_options=cfg.compile_options, parallel=parallel)
     del weights
     optimizer = make_optimizer(raw, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(cfg.beta1, cfg.beta2),
                                eps=cfg.eps, device=rt.device)
@@ -398,6 +399,7 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
                   "padded_vocab_size": mcfg.padded_vocab_size, "context": cfg.context, "origin": origin},
         "batch": {"tokens": step_tokens, "micro_batch": cfg.micro_batch, "accumulation": accum, "processes": rt.world},
         "engine": {"device": str(rt.device.type), "precision": "bf16" if rt.amp_dtype else "fp32", "compile": compiled,
+                   "compile_mode": cfg.compile_mode, "compile_options": cfg.compile_options,
                    "parallel": parallel if rt.world > 1 else None, "loss_impl": cfg.loss_impl, "attention": cfg.attention},
         "ranks": agreement,
     }
