@@ -28,7 +28,7 @@ from train.data import BatchLoader, Layout, ShardSet, TokenWindows, read_shard_f
 from train.engine import (Runtime, lr_at, make_optimizer, peak_flops, prepare_model, set_attention_kernel,
                           setup_runtime, train_step)
 from train.logs import TrainLog
-from train.model import GPT, GPTConfig, flops_per_token, pad_vocab
+from train.model import GPT, GPTConfig, flops_per_token
 from webtext.errors import WebtextError
 
 Note = Callable[[str], None]
