@@ -13,6 +13,7 @@ and, on resume, the checkpoint. With one process this is the same as `webtext tr
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -36,7 +37,12 @@ def main(argv=None) -> int:
     from webtext.errors import WebtextError
 
     try:
-        return _distributed(args)
+        code = _distributed(args)
+        # Free the model, optimiser and FSDP state (reference cycles) and every pending collective while
+        # the interpreter is whole: Gloo work objects freed during interpreter shutdown abort the process.
+        gc.collect()
+        dist.barrier()
+        return code
     except WebtextError as e:
         print(f"webtext: error (rank {os.environ.get('RANK')}): {e}", file=sys.stderr)
         return e.exit_code

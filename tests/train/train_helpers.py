@@ -1,10 +1,16 @@
-"""Helpers for the train tests: synthetic shards (shard.write_shard), tiny configs, pseudo-English text."""
+"""Helpers and fixtures for the train tests: synthetic shards (shard.write_shard), a small byte-level BPE,
+text shards, tiny configs, pseudo-English text.
+
+Test modules import the fixtures they use by name (not a conftest.py: pytest imports every conftest.py
+as the module `conftest`, and a second one would shadow tests/conftest.py for `from conftest import`)."""
 
 import json
 import os
 import random
+import shutil
 
 import numpy as np
+import pytest
 
 from shard.reader import write_shard
 from train.config import Config
@@ -69,3 +75,56 @@ def pseudo_text(n_words, seed=0):
         if r.random() < 0.08:
             out[-1] += "."
     return " ".join(out)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models on a shared machine run several times faster on one thread (see train.cpu_threads);
+    the setting is process-wide, so the other tests get theirs back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def shards(tmp_path):
+    return write_synthetic_shards(str(tmp_path / "shard"))
+
+
+@pytest.fixture(scope="session")
+def bpe_tokenizer(tmp_path_factory):
+    """A byte-level BPE of 300 tokens with <|endoftext|>, as the shard stage would train one."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator([pseudo_text(20000, seed=1)], trainer)
+    path = str(tmp_path_factory.mktemp("tok") / "tokenizer.json")
+    tok.save(path)
+    return path
+
+
+@pytest.fixture
+def text_shards(tmp_path, bpe_tokenizer):
+    """A shard folder as the shard stage writes it: tokenizer.json, manifest.json, train/val shards of text."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(bpe_tokenizer)
+    eot = tok.token_to_id("<|endoftext|>")
+    folder = tmp_path / "shard"
+    folder.mkdir()
+    shutil.copyfile(bpe_tokenizer, folder / "tokenizer.json")
+    for name, seed, docs in (("train_000000.bin", 2, 60), ("val_000000.bin", 3, 10)):
+        tokens = []
+        for d in range(docs):
+            tokens += [eot] + tok.encode(pseudo_text(150, seed=seed * 1000 + d)).ids
+        write_shard(str(folder / name), tokens)
+    with open(folder / "manifest.json", "w") as f:
+        json.dump({"tokenizer": {"vocab_size": tok.get_vocab_size(), "eot_id": eot}}, f)
+    return str(folder)

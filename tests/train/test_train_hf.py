@@ -6,6 +6,7 @@ import os
 import pytest
 import torch
 from train_helpers import read_log, tiny_config
+from train_helpers import bpe_tokenizer, one_torch_thread, text_shards  # noqa: F401  (fixtures)
 
 from train.data import TokenWindows, read_shard_folder
 from train.hf import export

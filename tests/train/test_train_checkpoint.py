@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from train import checkpoint as ckpt
+from train_helpers import one_torch_thread  # noqa: F401  (fixtures)
 
 
 def payload():

@@ -7,6 +7,7 @@ import torch
 
 from train import losses
 from train.model import GPT, GPTConfig, flops_per_token
+from train_helpers import one_torch_thread  # noqa: F401  (fixtures)
 
 GPT2_SIZES = {"gpt2": 124_439_808, "gpt2-medium": 354_823_168, "gpt2-large": 774_030_080, "gpt2-xl": 1_557_611_200}
 

@@ -6,6 +6,7 @@ import os
 import pytest
 import torch
 from train_helpers import read_log, strip_timing, tiny_config
+from train_helpers import one_torch_thread, shards  # noqa: F401  (fixtures)
 
 from train import checkpoint as ckpt
 from train.loop import NonFiniteLoss, run

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from train_helpers import read_log, tiny_config, write_synthetic_shards
+from train_helpers import one_torch_thread  # noqa: F401  (fixtures)
 
 from train.loop import run
 

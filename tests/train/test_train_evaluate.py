@@ -10,6 +10,7 @@ import torch
 from train.evaluate import ptb_detokenize, rolling_nll, run_eval, wikitext_detokenize, word_count
 from train.hf import export
 from train.model import GPT, GPTConfig
+from train_helpers import bpe_tokenizer, one_torch_thread, text_shards  # noqa: F401  (fixtures)
 
 
 def test_wikitext_detokenizer():

@@ -11,6 +11,7 @@ import time
 import pytest
 import torch
 from train_helpers import read_log
+from train_helpers import bpe_tokenizer, one_torch_thread, shards, text_shards  # noqa: F401  (fixtures)
 
 from webtext.cli import main as webtext
 

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 from train_helpers import EOT, VOCAB, write_synthetic_shards
+from train_helpers import bpe_tokenizer, one_torch_thread, shards, text_shards  # noqa: F401  (fixtures)
 
 from shard.reader import ShardError, write_shard
 from train.data import BatchLoader, Layout, TokenWindows, read_shard_folder, tokenizer_info, val_windows

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+from train_helpers import one_torch_thread  # noqa: F401  (fixtures)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
