@@ -9,6 +9,7 @@ from webtext.runner import StageContext, StageResult
 
 INPUTS = ("shard",)
 RESUMABLE = True
+FINGERPRINT_IGNORE = ("eval",)  # read only by `webtext eval`: editing it must not retrain the model
 
 
 def run(ctx: StageContext) -> StageResult:

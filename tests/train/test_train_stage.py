@@ -116,3 +116,17 @@ def test_sigterm_leaves_a_checkpoint_and_the_rerun_resumes(tmp_path, shards):
     assert webtext(["train", config]) == 0
     steps = [r["step"] for r in read_log(os.path.join(work, "train")) if "loss" in r]
     assert steps == list(range(1, 51))  # every step once: the rerun went on from the checkpoint
+
+
+def test_eval_settings_do_not_retrain(tmp_path, shards):
+    """train.eval is read only by `webtext eval`: changing it keeps the stage's fingerprint."""
+    from webtext.config import load_config
+    from webtext.runner import fingerprint
+
+    config, _ = make_work(tmp_path, shards)
+    base = load_config(config)
+    other_eval = load_config(config, overrides={"train.eval.max_examples": 5, "train.eval.benchmarks": str(tmp_path)})
+    other_lr = load_config(config, overrides={"train.lr": 0.001})
+    up = {"shard": "f/r"}
+    assert fingerprint(base, "train", up) == fingerprint(other_eval, "train", up)
+    assert fingerprint(base, "train", up) != fingerprint(other_lr, "train", up)
