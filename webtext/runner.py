@@ -6,6 +6,7 @@ Each stage is a package with `stage.py` that declares:
     OPTIONAL_INPUTS = ()       # stages it reads when present (report reads whatever exists)
     RESUMABLE = False          # True: an interrupted run continues in its partial folder
     ALWAYS_RUN = False         # True: rerun every time (the report is cheap and reads the others)
+    FINGERPRINT_IGNORE = ()    # keys of its block that do not affect its output (e.g. train's eval:)
     def run(ctx: StageContext) -> StageResult
 
 Folders under work_dir:
@@ -112,13 +113,14 @@ def _file_signature(path: str) -> list:
         return [path, None, None]
 
 
-def input_files_signature(stage_cfg) -> list:
-    """Size and mtime of every input file named in a stage's block (path fields), for its fingerprint."""
+def input_files_signature(stage_cfg, ignore=()) -> list:
+    """Size and mtime of every input file named in a stage's block (path fields), for its fingerprint;
+    none under the top-level keys in `ignore`."""
     import glob
 
     out = []
     for key, kind, value in path_fields(stage_cfg):
-        if kind == "out" or value is None:
+        if kind == "out" or value is None or key.split(".")[0].split("[")[0] in ignore:
             continue
         values = value if isinstance(value, list) else [value]
         for v in values:
@@ -136,11 +138,12 @@ def fingerprint(cfg, name: str, upstream: dict, options: Optional[dict] = None) 
     """Hash of what determines a stage's output: its block, input files, upstream outputs, options."""
     mod = stage_module(name)
     extra = getattr(mod, "fingerprint_extra", None)
+    ignore = getattr(mod, "FINGERPRINT_IGNORE", ())
     payload = {
         "stage": name,
-        "config": stage_config_dict(cfg, name),
+        "config": {k: v for k, v in stage_config_dict(cfg, name).items() if k not in ignore},
         "seed": cfg.run.seed,
-        "files": input_files_signature(getattr(cfg, name)),
+        "files": input_files_signature(getattr(cfg, name), ignore),
         "upstream": upstream,
         "options": {k: v for k, v in (options or {}).items() if v is not None},
         "extra": extra(cfg) if extra else None,

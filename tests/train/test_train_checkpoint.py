@@ -1,0 +1,58 @@
+"""Checkpoint files: atomic, last K kept, weights_only loading, clear errors naming the file."""
+
+import os
+import pickle
+
+import pytest
+import torch
+
+from train import checkpoint as ckpt
+from train_helpers import one_torch_thread  # noqa: F401  (fixtures)
+
+
+def payload():
+    return {"model_config": {"n_layer": 1}, "model": {"w": torch.ones(3)}, "rng": {"ranks": [{"torch": torch.get_rng_state()}]},
+            "data": {"cursor": 7}}
+
+
+def test_keeps_the_last_k_and_leaves_no_temporary_files(tmp_path):
+    folder = str(tmp_path / "checkpoints")
+    for step in (10, 20, 30, 40):
+        ckpt.save(folder, step, payload(), keep=2)
+    assert sorted(os.listdir(folder)) == ["step_000030.pt", "step_000040.pt"]
+    assert ckpt.latest(folder).endswith("step_000040.pt")
+    data = ckpt.load(ckpt.resolve(str(tmp_path)))  # a run folder resolves to its latest checkpoint
+    assert data["step"] == 40 and data["data"]["cursor"] == 7 and torch.equal(data["model"]["w"], torch.ones(3))
+
+
+def test_a_truncated_checkpoint_is_named(tmp_path):
+    path = ckpt.save(str(tmp_path), 5, payload(), keep=3)
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(ckpt.CheckpointError, match=r"step_000005\.pt: corrupt or unreadable"):
+        ckpt.load(path)
+
+
+def test_loading_runs_no_pickled_code(tmp_path):
+    path = str(tmp_path / "step_000001.pt")
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    with open(path, "wb") as f:
+        torch.save({"format": ckpt.FORMAT, "version": 1, "step": 1, "model": {}, "model_config": {}, "x": Payload()},
+                   f, pickle_module=pickle)
+    with pytest.raises(ckpt.CheckpointError, match="step_000001.pt"):
+        ckpt.load(path)
+    assert not os.path.exists(tmp_path / "pwned")
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(ckpt.CheckpointError, match="nope.pt: checkpoint not found"):
+        ckpt.load(str(tmp_path / "nope.pt"))
+    torch.save({"state_dict": {}}, str(tmp_path / "other.pt"))
+    with pytest.raises(ckpt.CheckpointError, match="other.pt: not a webtext GPT-2 checkpoint"):
+        ckpt.load(str(tmp_path / "other.pt"))
+    with pytest.raises(ckpt.CheckpointError, match="no step_"):
+        ckpt.resolve(str(tmp_path))

@@ -1,0 +1,101 @@
+"""Checkpoints: one file per saved step, written atomically, the last K kept, read with weights_only=True.
+
+checkpoints/step_000500.pt holds a dict of tensors and plain data only (so torch.load(weights_only=True)
+can read it without running any pickled code):
+
+    format, version          "webtext-gpt2", 1
+    model_config             GPTConfig as a dict (train/model.py)
+    model                    state dict, parameter names as in train/model.py (padded embedding rows included)
+    optimizer                AdamW state keyed by parameter name (torch.distributed.checkpoint's full state
+                             dict), so a run saved under one parallelism resumes under another
+    step, tokens, elapsed    optimiser steps done, tokens trained on, training seconds so far
+    data                     {"cursor": windows consumed, "seed"}: the loader resumes exactly there
+    rng                      {"torch": CPU generator state, "cuda": [per-device states]}
+    config                   the train block the run was started with
+    skipped                  steps whose update was skipped (non-finite loss, on_nonfinite: skip)
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from typing import Optional
+
+import torch
+
+from webtext.errors import WebtextError
+
+FORMAT = "webtext-gpt2"
+VERSION = 1
+_NAME = re.compile(r"step_(\d+)\.pt$")
+
+
+class CheckpointError(WebtextError):
+    """A checkpoint is missing, unreadable or not one of ours; the message names the file."""
+
+
+def checkpoint_path(folder: str, step: int) -> str:
+    return os.path.join(folder, f"step_{step:06d}.pt")
+
+
+def list_checkpoints(folder: str) -> list[tuple[int, str]]:
+    """(step, path) of the checkpoints in a folder, oldest first."""
+    found = []
+    for path in glob.glob(os.path.join(folder, "step_*.pt")):
+        m = _NAME.search(os.path.basename(path))
+        if m:
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def latest(folder: str) -> Optional[str]:
+    found = list_checkpoints(folder)
+    return found[-1][1] if found else None
+
+
+def save(folder: str, step: int, payload: dict, keep: int) -> str:
+    """Write step's checkpoint atomically (temporary file, fsync, rename), then delete all but the last `keep`."""
+    os.makedirs(folder, exist_ok=True)
+    path = checkpoint_path(folder, step)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    body = dict(payload, format=FORMAT, version=VERSION, step=step)
+    with open(tmp, "wb") as f:
+        torch.save(body, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    for _, old in list_checkpoints(folder)[:-keep] if keep > 0 else []:
+        if old != path:
+            os.remove(old)
+    return path
+
+
+def load(path: str, map_location="cpu") -> dict:
+    """Read a checkpoint with weights_only=True; CheckpointError naming the file when it is not usable."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated zip, bad pickle, foreign object: all mean the file is unusable
+        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                              f"delete it to resume from the one before") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a webtext GPT-2 checkpoint")
+    if data.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {data.get('version')} (this webtext reads {VERSION})")
+    for key in ("model_config", "model", "step"):
+        if key not in data:
+            raise CheckpointError(f"{path}: checkpoint has no '{key}'")
+    return data
+
+
+def resolve(path: str) -> str:
+    """A checkpoint file, or the latest one in a folder (or in its checkpoints/ subfolder)."""
+    if os.path.isdir(path):
+        for folder in (path, os.path.join(path, "checkpoints")):
+            found = latest(folder)
+            if found:
+                return found
+        raise CheckpointError(f"{path}: no step_*.pt checkpoint in this folder or its checkpoints/")
+    return path
