@@ -196,12 +196,22 @@ class WarcConfig:
     max_file_bytes: int = 1_000_000_000
     # zlib level of each record's gzip member (1 fastest ... 9 smallest).
     compression_level: int = 6
+    # Page bytes waiting for the writer process beyond which the crawler takes no new requests until it
+    # catches up (bounds memory when disks are slower than the network).
+    writer_buffer_bytes: int = 64_000_000
+    # Seconds between updates of the index of stored pages: pages written since the last one are
+    # fetched again after a kill (their bytes are cut off the open WARC file).
+    sync_every_s: float = 1.0
 
     def check(self):
         if not 1 <= self.compression_level <= 9:
             yield "compression_level", "must be between 1 and 9"
         if self.max_file_bytes < 1_000_000:
             yield "max_file_bytes", "must be at least 1000000"
+        if self.writer_buffer_bytes < 0:
+            yield "writer_buffer_bytes", "must be >= 0"
+        if self.sync_every_s <= 0:
+            yield "sync_every_s", "must be positive"
 
 
 @dataclass

@@ -63,7 +63,7 @@ class Ledger:
     """Used inside the Scrapy process: knows what is done, records what happens next."""
 
     def __init__(self, state_dir: str, warc_dir: str, tag: str, *, warc_max_bytes: int, warc_level: int,
-                 log: Callable[[str], None] = lambda m: None, background: bool = True):
+                 sync_every_s: float = 1.0, writer_buffer_bytes: int = 64 << 20, log: Callable[[str], None] = lambda m: None, separate_process: bool = True):
         self.state_dir, self.warc_dir = state_dir, warc_dir
         self.index_dir = os.path.join(state_dir, INDEX_DIR)
         os.makedirs(self.index_dir, exist_ok=True)
@@ -75,9 +75,12 @@ class Ledger:
         failed = [_id_int(r["id"]) for r in read_failure_log(self.failures_path)]
         self.failed_before = len(failed)
         self.done = DoneSet(ids + failed)
-        files = warc.WarcFiles(warc_dir, self.index_dir, tag, max_bytes=warc_max_bytes, level=warc_level)
-        self.writer = warc.BackgroundWriter(files) if background else None
-        self.files = files
+        def make_files():
+            return warc.WarcFiles(warc_dir, self.index_dir, tag, max_bytes=warc_max_bytes, level=warc_level,
+                                  sync_every_s=sync_every_s)
+
+        self.writer = warc.WriterProcess(make_files, sync_every_s, writer_buffer_bytes) if separate_process else None
+        self.files = None if separate_process else make_files()
         self.failure_log = open(self.failures_path, "ab")
         self.stored = 0
         self.failed = 0
@@ -96,6 +99,10 @@ class Ledger:
             self.files.write(page)
         self.stored += 1
         self.stored_bytes += len(page["body"])
+
+    def backlogged(self) -> bool:
+        """True while the WARC writer is far behind (the crawler then takes no new requests)."""
+        return self.writer is not None and self.writer.backlogged()
 
     def fail(self, record: dict) -> None:
         self.failure_log.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")

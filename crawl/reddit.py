@@ -143,7 +143,7 @@ def main(argv: list[str]) -> int:
         "WEBTEXT_RETRY_AFTER_MAX": 600.0,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawl.fetch.middlewares.BackoffRetryMiddleware": 550,
+            "crawl.fetch.middlewares.BackoffRetryMiddleware": 595,
         },
         "LOG_LEVEL": "INFO",
         "LOG_FILE": job["log_file"],

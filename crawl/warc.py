@@ -13,8 +13,8 @@ blocks it holds written. So the index never names bytes the file lacks, and afte
 (dropping a half-written tail) and closes it. The index files are also the ledger of stored link
 ids that lets a resumed crawl skip them, and the source of the fetch statistics.
 
-Speed: record building (warcio) and gzip (zlib releases the GIL) run in a writer thread, fed by a
-bounded queue, so the Twisted reactor only hands pages over.
+Speed: record building (warcio) and gzip run in a writer process fed through a pipe
+(WriterProcess), so the Twisted reactor only pickles each page and hands it over.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import http
 import io
 import json
 import os
-import queue
-import threading
+import pickle
 import time
 import zlib
 from typing import Callable, Iterator, Optional
@@ -46,6 +45,24 @@ def link_header(link: dict) -> str:
     """The WebText-Link header value: compact ASCII JSON of {"id", "url", "source"}."""
     return json.dumps({"id": link["id"], "url": link["url"], "source": link["source"]},
                       ensure_ascii=True, separators=(",", ":"))
+
+
+def header_pairs(raw) -> list:
+    """[(name, value)] as text from header items whose names and values may be bytes, and whose
+    values may be lists (Scrapy's Headers.items()): the crawler hands them over unconverted."""
+    out = []
+    for name, values in raw:
+        name = name.decode("latin-1") if isinstance(name, bytes) else name
+        for v in (values if isinstance(values, (list, tuple)) else [values]):
+            out.append((name, v.decode("latin-1") if isinstance(v, bytes) else v))
+    return out
+
+
+def warc_date(when) -> str:
+    """WARC/1.1 date with microseconds from Unix seconds (a string is taken as already formatted)."""
+    if isinstance(when, str):
+        return when
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{int(when % 1 * 1e6):06d}Z"
 
 
 def _gzip_member(data: bytes, level: int) -> bytes:
@@ -84,13 +101,14 @@ class RecordBuilder:
             phrase = http.HTTPStatus(status).phrase
         except ValueError:
             phrase = ""
-        headers = [(k, v) for k, v in page["headers"] if k.lower() not in DROPPED_HTTP_HEADERS]
+        headers = [(k, v) for k, v in header_pairs(page["headers"]) if k.lower() not in DROPPED_HTTP_HEADERS]
         headers.append(("Content-Length", str(len(body))))
         http_headers = StatusAndHeaders(f"{status} {phrase}".strip(), headers, protocol=page.get("protocol") or "HTTP/1.1")
         link = page["link"]
         warc_headers = {LINK_HEADER: link_header(link)}
-        if page.get("fetched_at"):
-            warc_headers["WARC-Date"] = page["fetched_at"]
+        fetched_at = warc_date(page["fetched_at"]) if page.get("fetched_at") else None
+        if fetched_at:
+            warc_headers["WARC-Date"] = fetched_at
         if page.get("ip"):
             warc_headers["WARC-IP-Address"] = page["ip"]
         response = self.writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
@@ -102,7 +120,8 @@ class RecordBuilder:
         path = url.split("://", 1)[-1]
         path = path[path.find("/"):] if "/" in path else "/"
         host = url.split("://", 1)[-1].split("/", 1)[0]
-        req_headers = [("Host", host)] + [(k, v) for k, v in page.get("request_headers", []) if k.lower() != "host"]
+        req_headers = [("Host", host)] + [(k, v) for k, v in header_pairs(page.get("request_headers", []))
+                                          if k.lower() != "host"]
         request = self.writer.create_warc_record(
             url, "request", http_headers=StatusAndHeaders(f"{page.get('method', 'GET')} {path} HTTP/1.1", req_headers,
                                                            is_http_request=True),
@@ -111,8 +130,8 @@ class RecordBuilder:
         src = link["source"]
         fields = _warc_fields([
             ("webtext-link-id", link["id"]), ("webtext-link-url", link["url"]),
-            ("redirect", page.get("redirects") or []), ("fetched-at", page.get("fetched_at")),
-            ("download-latency", page.get("latency")), ("content-encoding", page.get("content_encoding")),
+            ("redirect", page.get("redirects") or []), ("fetched-at", fetched_at),
+            ("download-latency", round(page["latency"], 4) if page.get("latency") else None), ("content-encoding", page.get("content_encoding")),
             ("reddit-ids", " ".join(src.get("reddit_ids", []))), ("subreddits", " ".join(src.get("subreddits", []))),
             ("score", src.get("score")), ("created-utc", src.get("created_utc")),
         ])
@@ -254,53 +273,110 @@ def stored_entries(index_dir: str) -> Iterator[dict]:
         yield from read_index(path)
 
 
-class BackgroundWriter:
-    """Runs WarcFiles in a thread. put() blocks when more than `max_queued_bytes` of bodies wait."""
+class WriterProcess:
+    """Runs WarcFiles in a child process fed through a pipe, so building and compressing records uses
+    another core instead of the crawler's (a thread would contend with the Twisted reactor for the GIL).
+
+    put() never blocks the reactor: pages wait in memory until a feeder thread pickles them into the
+    pipe (a blocked write releases the GIL). When more than `high_water` bytes wait, `backlogged()`
+    says so and the crawler pauses taking new requests (crawl.fetch.spider) until the writer catches
+    up: memory stays bounded, and no download times out because the reactor was stuck.
+
+    The child ignores SIGINT/SIGTERM: it stops when close() says so or when the pipe reaches
+    end-of-file (its parent died), and in both cases writes out what it received, syncs the index
+    and closes its file. Forked before the reactor starts.
+    """
 
     _STOP = object()
 
-    def __init__(self, files: WarcFiles, max_queued_bytes: int = 64 << 20):
-        self.files = files
-        self.queue: queue.Queue = queue.Queue()
-        self.cond = threading.Condition()
-        self.queued_bytes = 0
-        self.max_queued_bytes = max_queued_bytes
+    def __init__(self, make_files: Callable[[], "WarcFiles"], sync_every_s: float = 1.0,
+                 high_water: int = 64 << 20):
+        import multiprocessing as mp
+        import queue
+        import threading
+
+        ctx = mp.get_context("fork")
+        self._recv, self._send = ctx.Pipe(duplex=False)
+        _grow_pipe(self._send.fileno())
+        self.process = ctx.Process(target=_writer_main, args=(self._recv, self._send, make_files, sync_every_s),
+                                   name="warc-writer", daemon=True)
+        self.process.start()
+        self._recv.close()
+        self.high_water = high_water
+        self.waiting_bytes = 0
         self.error: Optional[BaseException] = None
-        self.thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
-        self.thread.start()
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._feeder = threading.Thread(target=self._feed, name="warc-feeder", daemon=True)
+        self._feeder.start()
+        self.closed = False
 
     def put(self, page: dict) -> None:
-        if self.error:
-            raise RuntimeError(f"WARC writer failed: {self.error!r}") from self.error
-        size = len(page["body"])
-        with self.cond:
-            while self.queued_bytes > 0 and self.queued_bytes + size > self.max_queued_bytes and not self.error:
-                self.cond.wait(0.5)
-            self.queued_bytes += size
-        self.queue.put(page)
+        if self.error is not None:
+            raise RuntimeError(f"the WARC writer process died (exit code {self.process.exitcode})") from self.error
+        with self._lock:
+            self.waiting_bytes += len(page["body"])
+        self._queue.put(page)
 
-    def _run(self) -> None:
-        try:
-            while True:
+    def backlogged(self) -> bool:
+        return self.waiting_bytes > self.high_water
+
+    def _feed(self) -> None:
+        while True:
+            page = self._queue.get()
+            if page is self._STOP:
+                break
+            if self.error is None:
                 try:
-                    item = self.queue.get(timeout=self.files.sync_every_s)
-                except queue.Empty:
-                    self.files.sync()
-                    continue
-                if item is self._STOP:
-                    break
-                self.files.write(item)
-                with self.cond:
-                    self.queued_bytes -= len(item["body"])
-                    self.cond.notify_all()
-            self.files.close()
-        except BaseException as e:  # noqa: BLE001 - surfaced by put() and close()
-            self.error = e
-            with self.cond:
-                self.cond.notify_all()
+                    self._send.send_bytes(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL))
+                except OSError as e:  # the writer died; put() reports it
+                    self.error = e
+            with self._lock:
+                self.waiting_bytes -= len(page["body"])
 
     def close(self) -> None:
-        self.queue.put(self._STOP)
-        self.thread.join()
-        if self.error:
-            raise RuntimeError(f"WARC writer failed: {self.error!r}") from self.error
+        if self.closed:
+            return
+        self.closed = True
+        self._queue.put(self._STOP)
+        self._feeder.join()
+        try:
+            self._send.send_bytes(b"")  # the end
+        except OSError:
+            pass
+        self._send.close()
+        self.process.join()
+        if self.process.exitcode != 0 or self.error is not None:
+            raise RuntimeError(f"the WARC writer process failed (exit code {self.process.exitcode})")
+
+
+def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ (Linux)
+    except (OSError, ImportError):
+        pass
+
+
+def _writer_main(recv, send, make_files, sync_every_s: float) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    send.close()  # our copy of the write end: EOF then means the parent is gone
+    files = make_files()
+    try:
+        while True:
+            if not recv.poll(sync_every_s):
+                files.sync()
+                continue
+            try:
+                data = recv.recv_bytes()
+            except EOFError:
+                break
+            if not data:
+                break
+            files.write(pickle.loads(data))
+    finally:
+        files.close()

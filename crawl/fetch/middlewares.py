@@ -1,4 +1,5 @@
-"""Downloader middlewares: the safety check on every request and redirect, retries with back-off."""
+"""Downloader middlewares: the safety check on every request and redirect, retries with back-off,
+and robots.txt checked for every request."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import load_object
+from twisted.internet.defer import Deferred
 
 from crawl.fetch.resolver import BLOCKED
 from crawl.safety import AddressPolicy
@@ -33,20 +38,33 @@ class SafetyMiddleware:
     Resolved addresses are checked again at connection time by crawl.fetch.resolver.SafeResolver.
     """
 
+    CACHE_SIZE = 100_000
+
     def __init__(self, policy: AddressPolicy):
         self.policy = policy
+        self.verdicts: dict = {}  # (scheme, netloc) -> check_url's verdict, which depends on nothing else
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(AddressPolicy(**crawler.settings.getdict("WEBTEXT_ADDRESS_POLICY")))
 
     def process_request(self, request):
-        problem = self.policy.check_url(request.url)
+        url = request.url
+        scheme, _, rest = url.partition("://")
+        netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        key = (scheme, netloc)
+        problem = self.verdicts.get(key, False)
+        if problem is False:
+            problem = self.policy.check_url(url)
+            if len(self.verdicts) >= self.CACHE_SIZE:
+                self.verdicts.clear()
+            self.verdicts[key] = problem
         if problem:
             raise Refused(*problem)
-        host = (urlsplit(request.url).hostname or "").lower()
-        if host in BLOCKED:  # resolved before to a refused address: do not even try
-            raise Refused("private_address", f"{host} resolves to a refused {BLOCKED[host]}")
+        if BLOCKED:
+            host = (urlsplit(url).hostname or "").lower()
+            if host in BLOCKED:  # resolved before to a refused address: do not even try
+                raise Refused("private_address", f"{host} resolves to a refused {BLOCKED[host]}")
         return None
 
 
@@ -96,6 +114,11 @@ class BackoffRetryMiddleware:
         return None
 
     def process_response(self, request, response):
+        # Placed before HttpCompressionMiddleware (see run.py): a response that is retried is never
+        # decompressed, and the Content-Encoding it came with is still there to be remembered.
+        enc = response.headers.getlist(b"Content-Encoding")
+        if enc:
+            request.meta["webtext_content_encoding"] = ",".join(e.decode("latin-1") for e in enc)
         if request.meta.get("dont_retry") or response.status not in self.codes:
             return response
         return self.retry(request, f"http_{response.status}", response.headers.get(b"Retry-After")) or response
@@ -126,12 +149,25 @@ class BackoffRetryMiddleware:
         return new
 
 
-class ContentEncodingRecorder:
-    """Remembers a response's Content-Encoding before HttpCompressionMiddleware decodes the body and
-    drops the header (the WARC stores the decoded body; the metadata record says how it came)."""
+class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request waiting for a robots.txt in flight.
 
-    def process_response(self, request, response):
-        enc = response.headers.getlist(b"Content-Encoding")
-        if enc:
-            request.meta["webtext_content_encoding"] = ",".join(e.decode("latin-1") for e in enc)
-        return response
+    Scrapy 2.19 makes each request that arrives while its host's robots.txt is downloading await
+    the same Deferred through maybe_deferred_to_future(); that adds a callback which returns None,
+    so only the first waiter receives the parser and the others are let through unchecked (a
+    disallowed page gets fetched). Here each waiter gets its own Deferred, relayed from the shared
+    one without consuming its result.
+    """
+
+    async def robot_parser(self, request):
+        parser = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(parser, Deferred):
+            mine: Deferred = Deferred()
+
+            def relay(result):
+                mine.callback(result)
+                return result  # for the next waiter
+
+            parser.addCallback(relay)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)

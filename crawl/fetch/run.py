@@ -52,12 +52,17 @@ def scrapy_settings(cfg, job: dict) -> dict:
                                    "resolve": f.resolve},
         "TWISTED_DNS_RESOLVER": "crawl.fetch.resolver.SafeResolver",
         "REACTOR_THREADPOOL_MAXSIZE": 20,
+        # Callbacks yield no items (pages go straight to the WARC writer); Scrapy would otherwise start
+        # CONCURRENT_ITEMS (100) asyncio tasks to process each callback's empty output.
+        "CONCURRENT_ITEMS": 1,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawl.fetch.middlewares.RobotsTxtMiddleware": 100,  # Scrapy's, with a fix (see there)
             "crawl.fetch.middlewares.SafetyMiddleware": 50,
-            "crawl.fetch.middlewares.BackoffRetryMiddleware": 550,
-            "crawl.fetch.middlewares.ContentEncodingRecorder": 595,
+            # Between RedirectMiddleware (600) and HttpCompressionMiddleware (590): see process_response.
+            "crawl.fetch.middlewares.BackoffRetryMiddleware": 595,
         },
         # Links are independent pages: no cookies, referers, proxies from the environment, depth or
         # URL-length filtering (a filtered start request would vanish without an outcome).
@@ -67,6 +72,7 @@ def scrapy_settings(cfg, job: dict) -> dict:
         "URLLENGTH_LIMIT": 0,
         "DEPTH_LIMIT": 0,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # no listening port in a crawler of untrusted links
         "LOG_LEVEL": "INFO",
         "LOG_FILE": job["log_file"],
         "LOGSTATS_INTERVAL": 60.0,
@@ -109,7 +115,8 @@ def main(argv: list[str]) -> int:
     from crawl.ledger import Ledger
 
     ledger = Ledger(job["state_dir"], job["warc_dir"], job["tag"], warc_max_bytes=cfg.warc.max_file_bytes,
-                    warc_level=cfg.warc.compression_level, log=lambda m: print("NOTE " + m, flush=True))
+                    warc_level=cfg.warc.compression_level, sync_every_s=cfg.warc.sync_every_s,
+                    writer_buffer_bytes=cfg.warc.writer_buffer_bytes, log=lambda m: print("NOTE " + m, flush=True))
     print(f"NOTE resuming: {ledger.stored_before} pages stored and {ledger.failed_before} failures recorded before"
           if ledger.stored_before or ledger.failed_before else "NOTE starting", flush=True)
     process = CrawlerProcess(scrapy_settings(cfg, job))
@@ -122,7 +129,11 @@ def main(argv: list[str]) -> int:
     with open(os.path.join(job["state_dir"], "fetch-last.json"), "w", encoding="utf-8") as fh:
         stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-        json.dump({"finish_reason": reason, "peak_rss_mb": round(peak_mb, 1), "scrapy": stats}, fh, default=str,
+        writer = resource.getrusage(resource.RUSAGE_CHILDREN)  # the WARC writer process, joined by close()
+        json.dump({"finish_reason": reason, "peak_rss_mb": round(peak_mb, 1),
+                   "crawl_cpu_s": round(getattr(crawler.spider, "crawl_cpu_s", 0.0), 3),
+                   "writer_pauses": getattr(crawler.spider, "writer_pauses", 0),
+                   "writer_cpu_s": round(writer.ru_utime + writer.ru_stime, 3), "scrapy": stats}, fh, default=str,
                   indent=1)
     return EXIT_FINISHED if reason == "finished" else EXIT_STOPPED
 

@@ -9,7 +9,6 @@ left (it should not), they are recorded as failures "lost", so nothing disappear
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import sys
 import time
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import StopDownload
+from scrapy.utils.asyncio import sleep
 from twisted.internet import task
 
 from crawl.fetch.middlewares import BackoffRetryMiddleware
@@ -24,12 +24,11 @@ from crawl.fetch.resolver import BLOCKED
 from crawl.outcomes import classify_exception, failure_record, is_html
 
 
-def _warc_date() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _cpu_seconds() -> float:
+    import resource
 
-
-def _header_pairs(headers) -> list:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in headers.items() for v in vs]
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 class LinkSpider(Spider):
@@ -46,6 +45,8 @@ class LinkSpider(Spider):
         self.links_seen = 0
         self.start_exhausted = False
         self._ticker = None
+        self._paused = False
+        self.writer_pauses = 0
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -59,6 +60,8 @@ class LinkSpider(Spider):
     async def start(self):
         engine = self.crawler.engine
         for link in self.ledger.pending(self.links_dir):
+            while self.ledger.backlogged():
+                await sleep(0.05)
             if engine.needs_backout():
                 await self.crawler.signals.wait_for(signals.scheduler_empty)
             self.links_seen += 1
@@ -85,16 +88,34 @@ class LinkSpider(Spider):
             self._fail(link, "content_type", media, response.status)
             return
         req = response.request
+        meta = response.meta
+        # Handed to the WARC writer process as they are; it does the formatting (crawl.warc).
         self.ledger.store({
             "link": link, "url": response.url, "status": response.status, "protocol": response.protocol,
-            "headers": _header_pairs(response.headers), "body": response.body, "method": req.method,
-            "request_headers": _header_pairs(req.headers),
+            "headers": list(response.headers.items()), "body": response.body, "method": req.method,
+            "request_headers": list(req.headers.items()),
             "ip": str(response.ip_address) if response.ip_address is not None else None,
-            "fetched_at": _warc_date(), "redirects": response.meta.get("redirect_urls") or [],
-            "content_encoding": response.meta.get("webtext_content_encoding"),
-            "latency": round(response.meta.get("download_latency") or 0.0, 4),
+            "fetched_at": time.time(), "redirects": meta.get("redirect_urls"),
+            "content_encoding": meta.get("webtext_content_encoding"), "latency": meta.get("download_latency"),
         })
         self.in_flight.pop(link["id"], None)
+        if not self._paused and self.ledger.backlogged():
+            self._paused = True  # the WARC writer is far behind: take no new requests until it catches up
+            self.writer_pauses += 1
+            self.crawler.engine.pause()
+            self._resume_check = task.LoopingCall(self._resume_when_caught_up)
+            self._resume_check.start(0.05, now=False)
+
+    def _resume_when_caught_up(self) -> None:
+        if not self.ledger.backlogged():
+            self._paused = False
+            self._resume_check.stop()
+            engine = self.crawler.engine
+            engine.unpause()
+            # unpause() only clears a flag; without a nudge the engine waits for its 5 s heartbeat.
+            slot = getattr(engine, "_slot", None)
+            if slot is not None and getattr(slot, "nextcall", None) is not None:
+                slot.nextcall.schedule()
 
     def on_error(self, failure):
         request = failure.request
@@ -143,6 +164,7 @@ class LinkSpider(Spider):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def on_opened(self, spider):
+        self.cpu_at_open = _cpu_seconds()
         self._ticker = task.LoopingCall(self._tick)
         self._ticker.start(1.0, now=False)
 
@@ -162,6 +184,9 @@ class LinkSpider(Spider):
         sys.stdout.flush()
 
     def closed(self, reason: str) -> None:
+        if self._paused and self._resume_check.running:
+            self._resume_check.stop()
+        self.crawl_cpu_s = _cpu_seconds() - getattr(self, "cpu_at_open", 0.0)
         if self._ticker is not None and self._ticker.running:
             self._ticker.stop()
         if reason == "finished":

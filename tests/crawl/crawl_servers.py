@@ -156,6 +156,7 @@ class HostileSite:
         "/pdf": "content_type",
         "/image": "content_type",
         "/secret/page": "robots",
+        **{f"/secret/{i}": "robots" for i in range(8)},  # several wait for robots.txt at once
         "/gone": "http_404",
         "/wait-an-hour": "retry_after",
         "/to-ftp": "scheme",
@@ -167,7 +168,7 @@ class HostileSite:
     def __call__(self, req, host, path):
         if path == "/robots.txt":
             return 200, [("Content-Type", "text/plain")], b"User-agent: *\nDisallow: /secret/\n"
-        if path in ("/ok", "/ok-target", "/secret/page"):
+        if path in ("/ok", "/ok-target") or path.startswith("/secret/"):
             return 200, [HTML], html_page("ok " + path)
         if path == "/no-content-type":
             return 200, [], b"<!DOCTYPE html><html><body>no content type header</body></html>"

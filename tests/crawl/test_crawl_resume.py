@@ -16,13 +16,13 @@ from crawl.warc import read_index
 from crawl_helpers import quick_fetch, submission, write_config, write_submissions
 from crawl_servers import Server, site_route
 
-N_HOSTS, N_PAGES = 4, 60
+N_HOSTS, N_PAGES = 4, 40
 
 
 def start_cli(config, repo):
     env = dict(os.environ, PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""), PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "webtext", "crawl", config], cwd=repo, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def committed(work_dir):
@@ -33,21 +33,29 @@ def committed(work_dir):
     return urls
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_kill_and_resume(tmp_path, sig, repo_root):
+@pytest.mark.parametrize("sig,group", [(signal.SIGKILL, True), (signal.SIGKILL, False), (signal.SIGTERM, False)],
+                         ids=["SIGKILL-all-processes", "SIGKILL-main-process", "SIGTERM"])
+def test_kill_and_resume(tmp_path, sig, group, repo_root):
+    """SIGKILL to the process group kills the stage, Scrapy and the WARC writer at once (the open WARC
+    file is then cut back on resume); SIGKILL to the stage alone takes Scrapy with it (PDEATHSIG) and
+    the writer closes what it received; SIGTERM stops Scrapy gracefully."""
     with Server(site_route(delay_s=0.05)) as server:
         links = [f"http://h{h}.site.test:{server.port}/p/{p}" for h in range(N_HOSTS) for p in range(N_PAGES)]
         dump = write_submissions(tmp_path / "RS.jsonl", [submission(str(i), u) for i, u in enumerate(links)])
         fetch = quick_fetch(concurrent_requests=8, per_domain_concurrency=2)
         work = tmp_path / "work"
-        config = write_config(tmp_path, {"submissions": [dump], "fetch": fetch, "link_buckets": 2}, work)
+        crawl = {"submissions": [dump], "fetch": fetch, "link_buckets": 2, "warc": {"sync_every_s": 0.2}}
+        config = write_config(tmp_path, crawl, work)
 
         proc = start_cli(config, repo_root)
         deadline = time.monotonic() + 60
         while not committed(work) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert proc.poll() is None, "the crawl finished before it could be interrupted"
-        proc.send_signal(sig)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
         if sig == signal.SIGKILL:
             assert proc.returncode == -signal.SIGKILL
@@ -63,7 +71,7 @@ def test_kill_and_resume(tmp_path, sig, repo_root):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         assert "resuming" in err
-        if sig == signal.SIGKILL:  # the WARC file it was writing was cut back to its last committed page
+        if group:  # the WARC file being written was cut back to its last committed page
             assert "fetch: recover: crawl-00000.warc.gz kept" in err, err
         refetched = {f"http://{host}:{server.port}{path}" for _, host, path in server.log[mark:]} & stored_before
         assert not refetched, f"{len(refetched)} stored pages fetched again"

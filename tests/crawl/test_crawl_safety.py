@@ -83,3 +83,34 @@ def test_retry_after_and_ratelimit_headers():
     assert listing_url("http://127.0.0.1:9/", "news", "top", page_size=100, time_filter="all", after="t3_x") == \
         "http://127.0.0.1:9/r/news/top.json?limit=100&raw_json=1&t=all&after=t3_x"
     assert "&t=" not in listing_url("https://oauth.reddit.com", "news", "new", page_size=5, time_filter="all")
+
+
+def test_resolver_refuses_overridden_and_resolved_private_addresses():
+    from crawl.fetch.resolver import BLOCKED, BlockedAddressError, SafeResolver
+
+    resolver = SafeResolver.__new__(SafeResolver)  # no reactor needed for the override path
+    resolver.policy = AddressPolicy(resolve={"evil.test": "10.0.0.7", "fine.test": "93.184.216.34"})
+    results = []
+    resolver.getHostByName("db.evil.test").addBoth(results.append)
+    resolver.getHostByName("www.fine.test").addBoth(results.append)
+    assert results[0].check(BlockedAddressError) and BLOCKED["db.evil.test"] == "private address 10.0.0.7"
+    assert results[1] == "93.184.216.34"
+
+
+def test_a_real_crawl_refuses_what_resolves_to_loopback(tmp_path, make_config):
+    """With the defaults (no private networks), 'localhost' is looked up by DNS and refused at connection
+    time, and an IP literal before the request: the server on 127.0.0.1 sees nothing."""
+    from crawl_helpers import quick_fetch, run_crawl, submission, write_submissions
+    from crawl_servers import Server, site_route
+    from webtext import jsonl
+
+    with Server(site_route()) as server:
+        urls = [f"http://localhost:{server.port}/p/1", f"http://127.0.0.1:{server.port}/p/2"]
+        dump = write_submissions(tmp_path / "RS.jsonl", [submission(str(i), u) for i, u in enumerate(urls)])
+        fetch = quick_fetch(allowed_networks=[], resolve={})
+        cfg, record = run_crawl(make_config({"submissions": [dump], "fetch": fetch}))
+        assert not server.hits
+    failures = {r["url"]: r for r in jsonl.read_dir(f"{cfg.run.work_dir}/crawl/failures")}
+    assert {u: failures[u]["reason"] for u in urls} == {u: "private_address" for u in urls}
+    assert "resolves to a refused loopback address 127.0.0.1" in failures[urls[0]]["detail"]
+    assert record["counts"] == {"in": 2, "out": 0, "dropped": {"private_address": 2}}
