@@ -21,6 +21,7 @@ import numpy as np
 from webtext import jsonl
 
 from crawl import warc
+from crawl.writer import WriterProcess
 
 FAILURES_LOG = "failures.jsonl"
 INDEX_DIR = "warc-index"
@@ -79,7 +80,7 @@ class Ledger:
             return warc.WarcFiles(warc_dir, self.index_dir, tag, max_bytes=warc_max_bytes, level=warc_level,
                                   sync_every_s=sync_every_s)
 
-        self.writer = warc.WriterProcess(make_files, sync_every_s, writer_buffer_bytes) if separate_process else None
+        self.writer = WriterProcess(make_files, sync_every_s, writer_buffer_bytes) if separate_process else None
         self.files = None if separate_process else make_files()
         self.failure_log = open(self.failures_path, "ab")
         self.stored = 0

@@ -13,8 +13,8 @@ blocks it holds written. So the index never names bytes the file lacks, and afte
 (dropping a half-written tail) and closes it. The index files are also the ledger of stored link
 ids that lets a resumed crawl skip them, and the source of the fetch statistics.
 
-Speed: record building (warcio) and gzip run in a writer process fed through a pipe
-(WriterProcess), so the Twisted reactor only pickles each page and hands it over.
+Speed: WarcFiles runs in a writer process of its own (crawl/writer.py), so record building
+(warcio) and gzip use another core than the Twisted reactor's.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import http
 import io
 import json
 import os
-import pickle
 import time
 import zlib
 from typing import Callable, Iterator, Optional
@@ -271,112 +270,3 @@ def recover(warc_dir: str, index_dir: str, log: Callable[[str], None] = lambda m
 def stored_entries(index_dir: str) -> Iterator[dict]:
     for path in sorted(glob.glob(os.path.join(index_dir, "*.jsonl"))):
         yield from read_index(path)
-
-
-class WriterProcess:
-    """Runs WarcFiles in a child process fed through a pipe, so building and compressing records uses
-    another core instead of the crawler's (a thread would contend with the Twisted reactor for the GIL).
-
-    put() never blocks the reactor: pages wait in memory until a feeder thread pickles them into the
-    pipe (a blocked write releases the GIL). When more than `high_water` bytes wait, `backlogged()`
-    says so and the crawler pauses taking new requests (crawl.fetch.spider) until the writer catches
-    up: memory stays bounded, and no download times out because the reactor was stuck.
-
-    The child ignores SIGINT/SIGTERM: it stops when close() says so or when the pipe reaches
-    end-of-file (its parent died), and in both cases writes out what it received, syncs the index
-    and closes its file. Forked before the reactor starts.
-    """
-
-    _STOP = object()
-
-    def __init__(self, make_files: Callable[[], "WarcFiles"], sync_every_s: float = 1.0,
-                 high_water: int = 64 << 20):
-        import multiprocessing as mp
-        import queue
-        import threading
-
-        ctx = mp.get_context("fork")
-        self._recv, self._send = ctx.Pipe(duplex=False)
-        _grow_pipe(self._send.fileno())
-        self.process = ctx.Process(target=_writer_main, args=(self._recv, self._send, make_files, sync_every_s),
-                                   name="warc-writer", daemon=True)
-        self.process.start()
-        self._recv.close()
-        self.high_water = high_water
-        self.waiting_bytes = 0
-        self.error: Optional[BaseException] = None
-        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._feeder = threading.Thread(target=self._feed, name="warc-feeder", daemon=True)
-        self._feeder.start()
-        self.closed = False
-
-    def put(self, page: dict) -> None:
-        if self.error is not None:
-            raise RuntimeError(f"the WARC writer process died (exit code {self.process.exitcode})") from self.error
-        with self._lock:
-            self.waiting_bytes += len(page["body"])
-        self._queue.put(page)
-
-    def backlogged(self) -> bool:
-        return self.waiting_bytes > self.high_water
-
-    def _feed(self) -> None:
-        while True:
-            page = self._queue.get()
-            if page is self._STOP:
-                break
-            if self.error is None:
-                try:
-                    self._send.send_bytes(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL))
-                except OSError as e:  # the writer died; put() reports it
-                    self.error = e
-            with self._lock:
-                self.waiting_bytes -= len(page["body"])
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._queue.put(self._STOP)
-        self._feeder.join()
-        try:
-            self._send.send_bytes(b"")  # the end
-        except OSError:
-            pass
-        self._send.close()
-        self.process.join()
-        if self.process.exitcode != 0 or self.error is not None:
-            raise RuntimeError(f"the WARC writer process failed (exit code {self.process.exitcode})")
-
-
-def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ (Linux)
-    except (OSError, ImportError):
-        pass
-
-
-def _writer_main(recv, send, make_files, sync_every_s: float) -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    send.close()  # our copy of the write end: EOF then means the parent is gone
-    files = make_files()
-    try:
-        while True:
-            if not recv.poll(sync_every_s):
-                files.sync()
-                continue
-            try:
-                data = recv.recv_bytes()
-            except EOFError:
-                break
-            if not data:
-                break
-            files.write(pickle.loads(data))
-    finally:
-        files.close()

@@ -3,7 +3,7 @@
 The job file (written by crawl/stage.py) names the folders and holds the crawl block of the config.
 Exit status: 0 when every pending link has an outcome, 3 when the crawl was stopped before that
 (SIGTERM/SIGINT: the work done so far is kept and a rerun resumes), 4 when another crawl process
-holds the state folder, anything else a crash. Progress lines go to stdout as `PROGRESS {json}`;
+holds the state folder, 1 when it ended otherwise (e.g. the WARC writer failed; a rerun resumes). Progress lines go to stdout as `PROGRESS {json}`;
 Scrapy's log goes to the job's log file.
 """
 
@@ -124,8 +124,12 @@ def main(argv: list[str]) -> int:
     process.crawl(crawler, ledger=ledger, links_dir=job["links_dir"], content_types=cfg.fetch.content_types,
                   log_interval_s=cfg.fetch.log_interval_s)
     process.start()
-    ledger.close()
     reason = crawler.stats.get_value("finish_reason")
+    try:
+        ledger.close()
+    except RuntimeError as e:
+        print(f"crawl: {e}", file=sys.stderr)
+        reason = "warc_writer_failed"
     with open(os.path.join(job["state_dir"], "fetch-last.json"), "w", encoding="utf-8") as fh:
         stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -135,7 +139,12 @@ def main(argv: list[str]) -> int:
                    "writer_pauses": getattr(crawler.spider, "writer_pauses", 0),
                    "writer_cpu_s": round(writer.ru_utime + writer.ru_stime, 3), "scrapy": stats}, fh, default=str,
                   indent=1)
-    return EXIT_FINISHED if reason == "finished" else EXIT_STOPPED
+    if reason == "finished":
+        return EXIT_FINISHED
+    if reason == "shutdown":
+        return EXIT_STOPPED
+    print(f"crawl: the Scrapy crawl ended with reason {reason!r}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -15,13 +15,14 @@ import time
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import CloseSpider, StopDownload
 from scrapy.utils.asyncio import sleep
 from twisted.internet import task
 
 from crawl.fetch.middlewares import BackoffRetryMiddleware
 from crawl.fetch.resolver import BLOCKED
 from crawl.outcomes import classify_exception, failure_record, is_html
+from crawl.writer import WriterFailed
 
 
 def _cpu_seconds() -> float:
@@ -90,14 +91,19 @@ class LinkSpider(Spider):
         req = response.request
         meta = response.meta
         # Handed to the WARC writer process as they are; it does the formatting (crawl.warc).
-        self.ledger.store({
+        page = {
             "link": link, "url": response.url, "status": response.status, "protocol": response.protocol,
             "headers": list(response.headers.items()), "body": response.body, "method": req.method,
             "request_headers": list(req.headers.items()),
             "ip": str(response.ip_address) if response.ip_address is not None else None,
             "fetched_at": time.time(), "redirects": meta.get("redirect_urls"),
             "content_encoding": meta.get("webtext_content_encoding"), "latency": meta.get("download_latency"),
-        })
+        }
+        try:
+            self.ledger.store(page)
+        except WriterFailed as e:  # nothing more can be stored: stop; the link stays pending for a rerun
+            self.logger.error(str(e))
+            raise CloseSpider("warc_writer_failed") from e
         self.in_flight.pop(link["id"], None)
         if not self._paused and self.ledger.backlogged():
             self._paused = True  # the WARC writer is far behind: take no new requests until it catches up

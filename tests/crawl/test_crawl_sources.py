@@ -141,3 +141,24 @@ def test_score_rule_per_submission_or_sum():
     low = submission("1", "http://a.org/", score=2)
     assert per.decide(low)[0] == "score"
     assert summed.decide(low)[0] is None  # judged on the URL's total, after grouping
+
+
+def test_cli_reports_a_non_dump_as_one_clear_error(tmp_path, cli):
+    import yaml
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list\n" * 200)
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(yaml.safe_dump({"run": {"work_dir": str(tmp_path / "work")},
+                                      "crawl": {"submissions": [str(notes)]}}))
+    r = cli("crawl", str(config))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{notes}: not a Reddit submissions dump" in r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"crawl": {"submissions": [str(tmp_path / "RS_*.zst")], "fetch": {"retrys": 3},
+                                             "filters": {"created_before": "last year"}}}))
+    r = cli("crawl", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "crawl.submissions[0]: no file matches" in r.stderr
+    assert "crawl.fetch.retrys: unknown key (did you mean 'retries'?)" in r.stderr
+    assert "crawl.filters.created_before: expected a date such as 2017-12-01, got 'last year'" in r.stderr
