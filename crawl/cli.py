@@ -1,7 +1,7 @@
 """Command-line additions of the crawl stage.
 
     webtext crawl [CONFIG] --part I/N            crawl the I-th of N disjoint parts (by host)
-    webtext crawl merge [CONFIG] PART_DIR...     merge finished parts into <work_dir>/crawl
+    webtext crawl merge CONFIG PART_DIR...       merge finished parts into <work_dir>/crawl
     webtext crawl verify [FOLDER]                check a crawl folder's WARC files against its counts
 
 Only the standard library and webtext are imported at module level.
@@ -15,16 +15,27 @@ from webtext.cli import Command
 from webtext.config import DEFAULT_CONFIG
 
 
+def _part(text: str) -> str:
+    from crawl.parts import parse_part
+    from webtext.errors import WebtextError
+
+    try:
+        parse_part(text)
+    except WebtextError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--part ", "", 1)) from None
+    return text
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--part", metavar="I/N",
+        "--part", metavar="I/N", type=_part,
         help="crawl only the I-th of N disjoint parts of the links (1 <= I <= N), split by host, so N "
              "processes or machines share a crawl. Give each part its own work_dir (e.g. --set "
              "run.work_dir=work/part-2); then `webtext crawl merge` joins them.")
 
 
 def _merge_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", default=DEFAULT_CONFIG, help=f"pipeline config (default: ./{DEFAULT_CONFIG})")
+    p.add_argument("config", help=f"the pipeline config the parts were crawled with (e.g. {DEFAULT_CONFIG})")
     p.add_argument("parts", nargs="+", metavar="PART_DIR", help="finished crawl folders of parts 1..N (e.g. work/part-*/crawl)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config value, as for the other commands")

@@ -46,8 +46,9 @@ def read_failure_log(path: str) -> Iterator[dict]:
 
 
 class DoneSet:
-    def __init__(self, ids: list[int]):
-        self.ids = np.unique(np.array(ids, dtype=np.uint64))
+    def __init__(self, ids):
+        """ids: an iterable of link-id ints, consumed without building a Python list."""
+        self.ids = np.unique(np.fromiter(ids, dtype=np.uint64))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,13 +70,20 @@ class Ledger:
         self.index_dir = os.path.join(state_dir, INDEX_DIR)
         os.makedirs(self.index_dir, exist_ok=True)
         warc.recover(warc_dir, self.index_dir, log)
-        ids = [_id_int(e["id"]) for e in warc.stored_entries(self.index_dir)]
-        self.stored_before = len(ids)
         self.failures_path = os.path.join(state_dir, FAILURES_LOG)
         _drop_torn_tail(self.failures_path)
-        failed = [_id_int(r["id"]) for r in read_failure_log(self.failures_path)]
-        self.failed_before = len(failed)
-        self.done = DoneSet(ids + failed)
+        counts = {"stored": 0, "failed": 0}
+
+        def done_ids():
+            for e in warc.stored_entries(self.index_dir):
+                counts["stored"] += 1
+                yield _id_int(e["id"])
+            for r in read_failure_log(self.failures_path):
+                counts["failed"] += 1
+                yield _id_int(r["id"])
+
+        self.done = DoneSet(done_ids())
+        self.stored_before, self.failed_before = counts["stored"], counts["failed"]
         def make_files():
             return warc.WarcFiles(warc_dir, self.index_dir, tag, max_bytes=warc_max_bytes, level=warc_level,
                                   sync_every_s=sync_every_s)

@@ -1,7 +1,12 @@
-"""Helpers of the crawl tests: submissions files, pipeline configs, running the crawl stage."""
+"""Helpers of the crawl tests: submissions files, pipeline configs, running the crawl stage.
+
+(No conftest.py in this folder: a second module named `conftest` would shadow tests/conftest.py for
+tests that import from it. pytest puts this folder on sys.path, so tests import from here.)
+"""
 
 import json
 
+import pytest
 import yaml
 
 
@@ -44,3 +49,11 @@ def run_crawl(config_path, part=None, force=False):
     with work_lock(cfg.run.work_dir):
         record = runner.run_stage("crawl", force=force, options=options)
     return cfg, record
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    """make_config(crawl_block, work_dir=None, name=...) -> path of a pipeline.yaml in tmp_path."""
+    def make(crawl, work_dir=None, name="pipeline.yaml"):
+        return write_config(tmp_path, crawl, work_dir or tmp_path / "work", name)
+    return make

@@ -7,7 +7,7 @@ import os
 from crawl.verify import iter_pages, verify_folder
 from webtext import jsonl
 
-from crawl_helpers import quick_fetch, run_crawl, submission, write_submissions
+from crawl_helpers import make_config, quick_fetch, run_crawl, submission, write_submissions  # noqa: F401 - make_config is a fixture
 from crawl_servers import HostileSite, Server
 
 

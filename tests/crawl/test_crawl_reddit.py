@@ -6,7 +6,7 @@ import os
 from crawl.verify import iter_pages
 from webtext import jsonl
 
-from crawl_helpers import quick_fetch, run_crawl, submission
+from crawl_helpers import make_config, quick_fetch, run_crawl, submission  # noqa: F401 - make_config is a fixture
 from crawl_servers import FakeReddit, Server, site_route
 
 

@@ -7,6 +7,8 @@ from crawl.outcomes import classify_exception, is_html
 from crawl.reddit import listing_url, ratelimit_wait
 from crawl.safety import AddressPolicy
 
+from crawl_helpers import make_config  # noqa: F401 - a fixture
+
 
 @pytest.mark.parametrize("address,kind", [
     ("127.0.0.1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"), ("172.16.5.4", "private"),

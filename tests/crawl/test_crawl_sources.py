@@ -154,6 +154,8 @@ def test_cli_reports_a_non_dump_as_one_clear_error(tmp_path, cli):
     r = cli("crawl", str(config))
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"{notes}: not a Reddit submissions dump" in r.stderr
+    r = cli("crawl", str(config), "--part", "5/4")
+    assert r.returncode == 2 and "argument --part: 5/4: I must be between 1 and N" in r.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"crawl": {"submissions": [str(tmp_path / "RS_*.zst")], "fetch": {"retrys": 3},
                                              "filters": {"created_before": "last year"}}}))

@@ -10,7 +10,7 @@ import pytest
 from crawl import warc
 from crawl.writer import WriterFailed, WriterProcess
 
-from crawl_helpers import quick_fetch, run_crawl, submission, write_submissions
+from crawl_helpers import make_config, quick_fetch, run_crawl, submission, write_submissions  # noqa: F401 - make_config is a fixture
 from crawl_servers import HTML, Server
 
 
