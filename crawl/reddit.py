@@ -20,7 +20,6 @@ import base64
 import json
 import os
 import sys
-import time
 from urllib.parse import urlencode
 
 from webtext import jsonl
@@ -52,7 +51,7 @@ def main(argv: list[str]) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.exceptions import CloseSpider
 
-    from crawl.fetch.middlewares import RETRY_AT
+    from scrapy.utils.asyncio import sleep
 
     with open(argv[0], encoding="utf-8") as fh:
         job = json.load(fh)
@@ -84,15 +83,12 @@ def main(argv: list[str]) -> int:
                     summary["listings"] += 1
                     yield self.page(sub, listing, None, 1)
 
-        def page(self, sub, listing, after, n, wait=0.0):
+        def page(self, sub, listing, after, n):
             url = listing_url(self.base, sub, listing, page_size=rc["page_size"], time_filter=rc["time_filter"],
                               after=after)
-            req = Request(url, headers=self.auth, callback=self.on_listing, errback=self.on_listing_error,
-                          dont_filter=True, cb_kwargs={"sub": sub, "listing": listing, "n": n},
-                          meta={"max_retry_times": rc["retries"]})
-            if wait:
-                req.meta[RETRY_AT] = time.monotonic() + wait
-            return req
+            return Request(url, headers=self.auth, callback=self.on_listing, errback=self.on_listing_error,
+                           dont_filter=True, cb_kwargs={"sub": sub, "listing": listing, "n": n},
+                           meta={"max_retry_times": rc["retries"]})
 
         def on_token(self, response):
             try:
@@ -107,7 +103,7 @@ def main(argv: list[str]) -> int:
             self.logger.error(f"OAuth token request failed: {failure.value!r}")
             raise CloseSpider("oauth_failed")
 
-        def on_listing(self, response, sub, listing, n):
+        async def on_listing(self, response, sub, listing, n):
             try:
                 data = json.loads(response.body)["data"]
                 children = data["children"]
@@ -122,7 +118,10 @@ def main(argv: list[str]) -> int:
             after = data.get("after")
             if after and n < rc["max_pages"]:
                 headers = {k.decode().lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
-                yield self.page(sub, listing, after, n + 1, wait=ratelimit_wait(headers))
+                wait = ratelimit_wait(headers)
+                if wait:  # the rate-limit window is used up: wait for its reset
+                    await sleep(wait)
+                yield self.page(sub, listing, after, n + 1)
 
         def on_listing_error(self, failure):
             kw = failure.request.cb_kwargs

@@ -21,8 +21,6 @@ from twisted.internet.defer import Deferred
 from crawl.fetch.resolver import BLOCKED
 from crawl.safety import AddressPolicy
 
-RETRY_AT = "webtext_retry_at"  # request.meta: monotonic time before which a retry is not sent
-
 
 class Refused(IgnoreRequest):
     """A request the crawler will not send; carries the failure reason."""
@@ -88,8 +86,10 @@ class BackoffRetryMiddleware:
     """Retries 429/5xx responses and transient errors, waiting between tries.
 
     The wait is Retry-After when the server sends one (a wait longer than retry_after_max_s gives
-    up: failure "retry_after"), else exponential back-off with jitter: base * 2**try. The retried
-    request waits in process_request, so it holds no per-host download slot while it waits.
+    up: failure "retry_after"), else exponential back-off with jitter: base * 2**try. The response
+    (or error) waits in this middleware before its retry is handed back: it holds one of the
+    crawl's concurrent_requests meanwhile, but not its host's download slot. There is no
+    process_request: requests that are never retried pay nothing here.
     """
 
     def __init__(self, crawler):
@@ -105,14 +105,6 @@ class BackoffRetryMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request):
-        at = request.meta.get(RETRY_AT)
-        if at is not None:
-            wait = at - time.monotonic()
-            if wait > 0:
-                await sleep(wait)
-        return None
-
     def process_response(self, request, response):
         # Placed before HttpCompressionMiddleware (see run.py): a response that is retried is never
         # decompressed, and the Content-Encoding it came with is still there to be remembered.
@@ -121,7 +113,8 @@ class BackoffRetryMiddleware:
             request.meta["webtext_content_encoding"] = ",".join(e.decode("latin-1") for e in enc)
         if request.meta.get("dont_retry") or response.status not in self.codes:
             return response
-        return self.retry(request, f"http_{response.status}", response.headers.get(b"Retry-After")) or response
+        new, wait = self.plan(request, f"http_{response.status}", response.headers.get(b"Retry-After"))
+        return self.after(wait, new) if new is not None else response
 
     def process_exception(self, request, exception):
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions):
@@ -131,22 +124,28 @@ class BackoffRetryMiddleware:
         host = (urlsplit(request.url).hostname or "").lower()
         if host in BLOCKED:
             return None
-        return self.retry(request, type(exception).__name__)
+        new, wait = self.plan(request, type(exception).__name__)
+        return self.after(wait, new) if new is not None else None
 
-    def retry(self, request, reason: str, retry_after: Optional[bytes] = None):
-        """The retry request (scheduled to wait), or None when retries are spent or the wait is too long."""
+    @staticmethod
+    async def after(wait: float, request):
+        if wait > 0:
+            await sleep(wait)
+        return request
+
+    def plan(self, request, reason: str, retry_after: Optional[bytes] = None):
+        """(retry request, seconds to wait first), or (None, 0) when retries are spent or the server
+        asks for a longer wait than retry_after_max_s (then request.meta["webtext_retry_after"])."""
         tries = request.meta.get("retry_times", 0)
         wait = retry_after_seconds(retry_after)
         if wait is not None and wait > self.max_after:
             request.meta["webtext_retry_after"] = wait
-            return None
+            return None, 0.0
         if wait is None:
             wait = self.base * (2 ** tries) * random.uniform(0.75, 1.25)
         new = get_retry_request(request, spider=self.crawler.spider, reason=reason,
                                 max_retry_times=request.meta.get("max_retry_times", self.max_retry_times))
-        if new is not None:
-            new.meta[RETRY_AT] = time.monotonic() + wait
-        return new
+        return new, wait
 
 
 class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):

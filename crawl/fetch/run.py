@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
     process = CrawlerProcess(scrapy_settings(cfg, job))
     crawler = process.create_crawler(LinkSpider)
     process.crawl(crawler, ledger=ledger, links_dir=job["links_dir"], content_types=cfg.fetch.content_types,
-                  log_interval_s=cfg.fetch.log_interval_s)
+                  log_interval_s=cfg.fetch.log_interval_s, batch=cfg.fetch.concurrent_requests)
     process.start()
     reason = crawler.stats.get_value("finish_reason")
     try:

@@ -25,6 +25,13 @@ from crawl.outcomes import classify_exception, failure_record, is_html
 from crawl.writer import WriterFailed
 
 
+def _pending(engine) -> int:
+    try:
+        return len(engine.scheduler)
+    except TypeError:  # a scheduler without a length: be lazy one request at a time
+        return 1 << 30
+
+
 def _cpu_seconds() -> float:
     import resource
 
@@ -35,8 +42,10 @@ def _cpu_seconds() -> float:
 class LinkSpider(Spider):
     name = "webtext"
 
-    def __init__(self, ledger, links_dir: str, content_types, log_interval_s: float = 10.0, **kwargs):
+    def __init__(self, ledger, links_dir: str, content_types, log_interval_s: float = 10.0, batch: int = 64,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.batch = batch  # start requests the scheduler may hold ahead of the downloader
         self.ledger = ledger
         self.links_dir = links_dir
         self.content_types = tuple(t.lower() for t in content_types)
@@ -63,7 +72,9 @@ class LinkSpider(Spider):
         for link in self.ledger.pending(self.links_dir):
             while self.ledger.backlogged():
                 await sleep(0.05)
-            if engine.needs_backout():
+            # Lazy, in batches: wait for room only once the scheduler holds a batch already (waiting
+            # for every single link would cost a signal round trip per request).
+            if engine.needs_backout() and _pending(engine) >= self.batch:
                 await self.crawler.signals.wait_for(signals.scheduler_empty)
             self.links_seen += 1
             self.in_flight[link["id"]] = link
@@ -123,7 +134,7 @@ class LinkSpider(Spider):
             if slot is not None and getattr(slot, "nextcall", None) is not None:
                 slot.nextcall.schedule()
 
-    def on_error(self, failure):
+    async def on_error(self, failure):
         request = failure.request
         link = request.meta["link"]
         if not self.crawler.engine.running:
@@ -137,10 +148,10 @@ class LinkSpider(Spider):
                 self._fail(link, "content_type", ctype.split(";")[0].strip().lower(), status)
                 return
             retry = self.crawler.get_downloader_middleware(BackoffRetryMiddleware)
-            if retry and status in retry.codes:
-                again = retry.retry(request, f"http_{status}", response.headers.get(b"Retry-After"))
+            if retry and status in retry.codes:  # a 429/5xx with a non-HTML body: retried from here
+                again, wait = retry.plan(request, f"http_{status}", response.headers.get(b"Retry-After"))
                 if again is not None:
-                    return again
+                    return [await retry.after(wait, again)]
             self._fail(link, self._http_reason(request, status), f"HTTP {status}", status)
             return
         reason, detail = classify_exception(exc)

@@ -146,6 +146,7 @@ class HostileSite:
         "/mislabelled-charset": "stored",
         "/redirect-ok": "stored",
         "/flaky": "stored",
+        "/flaky-plain": "stored",  # a 503 whose text/plain body is stopped at the headers, then retried
         "/drip": "timeout",
         "/huge-declared": "too_large",
         "/huge-streamed": "too_large",
@@ -164,6 +165,7 @@ class HostileSite:
 
     def __init__(self):
         self.flaky_calls = 0
+        self.flaky_plain_calls = 0
 
     def __call__(self, req, host, path):
         if path == "/robots.txt":
@@ -185,6 +187,11 @@ class HostileSite:
             if self.flaky_calls == 1:
                 return 500, [HTML], b"<html>try again</html>"
             return 200, [HTML], html_page("recovered")
+        if path == "/flaky-plain":
+            self.flaky_plain_calls += 1
+            if self.flaky_plain_calls == 1:
+                return 503, [("Content-Type", "text/plain")], b"busy"
+            return 200, [HTML], html_page("recovered too")
         if path == "/drip":
             return 200, [HTML, ("Content-Length", "1000")], _drip
         if path == "/huge-declared":

@@ -43,7 +43,7 @@ def test_hostile_site(tmp_path, make_config):
 
     # The redirect is stored under the final URL; the 500 was retried once and then stored.
     assert stored["/redirect-ok"] == base + "/ok-target"
-    assert site.flaky_calls == 2
+    assert site.flaky_calls == 2 and site.flaky_plain_calls == 2
     assert secret_hits == 0 and metadata_probe == 0
     # Broken charsets are stored as the exact bytes served.
     from warcio.archiveiterator import ArchiveIterator
