@@ -188,8 +188,10 @@ def _run_child(ctx: StageContext, cmd: list, label: str) -> int:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
+    # Its own session: a Ctrl-C in the terminal reaches only us, and we forward it once (Scrapy
+    # takes a second SIGINT as "stop now, uncleanly").
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=_die_with_parent, start_new_session=True)
     errors: list[str] = []
     t = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
     t.start()

@@ -31,7 +31,6 @@ from typing import Callable, Iterator, Optional
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from webtext import jsonl
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"

@@ -1,7 +1,7 @@
 """The spider: one request per pending link; each ends stored (WARC) or as one failure record.
 
-Start requests are produced lazily from the link list on disk (the scheduler never holds more than
-the downloader can take), with dont_filter=True: links are already unique, and a request silently
+Start requests are produced lazily from the link list on disk (the scheduler holds at most a batch of
+concurrent_requests more than the downloader can take), with dont_filter=True: links are already unique, and a request silently
 dropped by Scrapy's dupefilter (a redirect back to a URL seen before) would be a link lost without a
 trace. Every link in flight is tracked until its outcome is recorded; if the crawl finishes with any
 left (it should not), they are recorded as failures "lost", so nothing disappears.
@@ -52,9 +52,8 @@ class LinkSpider(Spider):
         self.in_flight: dict[str, dict] = {}
         self.log_interval_s = log_interval_s
         self.started = time.monotonic()
-        self.links_seen = 0
-        self.start_exhausted = False
         self._ticker = None
+        self._resume_check = None
         self._paused = False
         self.writer_pauses = 0
 
@@ -76,11 +75,9 @@ class LinkSpider(Spider):
             # for every single link would cost a signal round trip per request).
             if engine.needs_backout() and _pending(engine) >= self.batch:
                 await self.crawler.signals.wait_for(signals.scheduler_empty)
-            self.links_seen += 1
             self.in_flight[link["id"]] = link
             yield Request(link["url"], callback=self.on_page, errback=self.on_error, dont_filter=True,
                           meta={"link": link})
-        self.start_exhausted = True
 
     def on_headers(self, headers, body_length, request, spider=None):
         """Stop downloading a non-HTML body as soon as its headers say so (a redirect goes on)."""
@@ -201,7 +198,7 @@ class LinkSpider(Spider):
         sys.stdout.flush()
 
     def closed(self, reason: str) -> None:
-        if self._paused and self._resume_check.running:
+        if self._resume_check is not None and self._resume_check.running:
             self._resume_check.stop()
         self.crawl_cpu_s = _cpu_seconds() - getattr(self, "cpu_at_open", 0.0)
         if self._ticker is not None and self._ticker.running:

@@ -4,7 +4,7 @@ their merge) is the whole crawl, and the merged folder is what `webtext run` acc
 import json
 import os
 
-from crawl.verify import iter_pages, verify_folder
+from crawl.verify import iter_pages
 from webtext import jsonl
 
 from crawl_helpers import quick_fetch, run_crawl, submission, write_config, write_submissions

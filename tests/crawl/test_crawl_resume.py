@@ -22,7 +22,7 @@ N_HOSTS, N_PAGES = 4, 40
 def start_cli(config, repo):
     env = dict(os.environ, PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""), PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "webtext", "crawl", config], cwd=repo, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def committed(work_dir):
@@ -36,9 +36,9 @@ def committed(work_dir):
 @pytest.mark.parametrize("sig,group", [(signal.SIGKILL, True), (signal.SIGKILL, False), (signal.SIGTERM, False)],
                          ids=["SIGKILL-all-processes", "SIGKILL-main-process", "SIGTERM"])
 def test_kill_and_resume(tmp_path, sig, group, repo_root):
-    """SIGKILL to the process group kills the stage, Scrapy and the WARC writer at once (the open WARC
-    file is then cut back on resume); SIGKILL to the stage alone takes Scrapy with it (PDEATHSIG) and
-    the writer closes what it received; SIGTERM stops Scrapy gracefully."""
+    """SIGKILL to the stage, Scrapy and the WARC writer at once (the open WARC file is then cut back on
+    resume); SIGKILL to the stage alone takes Scrapy with it (PDEATHSIG) and the writer closes what it
+    received; SIGTERM to the stage stops Scrapy gracefully."""
     with Server(site_route(delay_s=0.05)) as server:
         links = [f"http://h{h}.site.test:{server.port}/p/{p}" for h in range(N_HOSTS) for p in range(N_PAGES)]
         dump = write_submissions(tmp_path / "RS.jsonl", [submission(str(i), u) for i, u in enumerate(links)])
@@ -52,8 +52,13 @@ def test_kill_and_resume(tmp_path, sig, group, repo_root):
         while not committed(work) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert proc.poll() is None, "the crawl finished before it could be interrupted"
-        if group:
-            os.killpg(proc.pid, sig)
+        if group:  # the stage, the Scrapy process and the WARC writer, all at once
+            import psutil
+
+            tree = [proc.pid] + [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+            assert len(tree) == 3, tree
+            for pid in reversed(tree):  # the writer first, so it cannot close its file cleanly
+                os.kill(pid, sig)
         else:
             proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
