@@ -3,6 +3,9 @@
     PYTHONPATH=. python bench/crawl.py            # 3000 pages, 2 rounds
     PYTHONPATH=. python bench/crawl.py --quick    # 300 pages, 1 round: a smoke test of the script
 
+Figures are noisy on a shared machine; prefer a quiet one, several rounds (best of), and the CPU per
+page figures, which depend less on other load than pages/s do.
+
 A local site of N realistic HTML pages (~20 KB: navigation, paragraphs, footer) is served from
 memory by a small asyncio HTTP/1.1 keep-alive server in its own process (so the server is not what
 is measured). Then, alternating, in fresh processes:
@@ -168,7 +171,7 @@ def run_full(tmp: str, dump: str, concurrency: int, level: int, round_no: int) -
     crawl = {"submissions": [dump], "link_buckets": 16,
              "fetch": {"concurrent_requests": concurrency, "per_domain_concurrency": concurrency, "autothrottle": False,
                        "allowed_networks": ["127.0.0.1/32"], "log_interval_s": 3600},
-             "warc": {"compression_level": level}}
+             "warc": {"compression_level": level} if level else {}}
     with open(config, "w") as f:
         yaml.safe_dump({"run": {"work_dir": work}, "crawl": crawl}, f)
     t0 = time.perf_counter()
@@ -195,7 +198,7 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=3000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--level", type=int, default=6, help="WARC gzip level of the full crawler")
+    ap.add_argument("--level", type=int, default=None, help="WARC gzip level of the full crawler (default: the config's)")
     ap.add_argument("--quick", action="store_true", help="300 pages, 1 round")
     args = ap.parse_args()
     if args.quick:
@@ -239,7 +242,8 @@ def main() -> int:
     default_pps = max(d["pages"] / d["seconds"] for d in defaults)
     full_pps = max(f["pages"] / f["seconds"] for f in fulls)
     last = fulls[-1]
-    print(f"\npages: {args.pages}, concurrency {args.concurrency}, WARC gzip level {args.level}, best of {args.rounds}")
+    print(f"\npages: {args.pages}, concurrency {args.concurrency}, WARC gzip level {args.level or 'default'}, "
+          f"best of {args.rounds}")
     print(f"bare Scrapy spider          : {bare_pps:7.0f} pages/s  (engine settings as the crawler's: {TUNED})")
     print(f"full crawler                : {full_pps:7.0f} pages/s  (WARC {last['warc_bytes'] / 1e6:.1f} MB for "
           f"{last['body_bytes'] / 1e6:.1f} MB of bodies)")

@@ -226,6 +226,8 @@ class Config:
     warc: WarcConfig = field(default_factory=WarcConfig)
     # The link list is deduplicated on disk in this many hash buckets: memory holds one bucket.
     link_buckets: int = 256
+    # Processes reading dump files in parallel (one file each at a time); 0: one per CPU core.
+    link_workers: int = 0
     # Fetch the links (false: build the link list only, e.g. to inspect it first).
     fetch_pages: bool = True
 
@@ -234,3 +236,5 @@ class Config:
             yield "submissions", "no source: give submission dumps, or reddit.subreddits to list"
         if not 1 <= self.link_buckets <= 4096:
             yield "link_buckets", "must be between 1 and 4096"
+        if self.link_workers < 0:
+            yield "link_workers", "must be 0 (one per core) or more"

@@ -76,7 +76,7 @@ def _links_step(ctx: StageContext, part, state: str) -> dict:
 
     from crawl.filters import SubmissionFilter
     from crawl.links import LinkBuilder
-    from crawl.sources import SourceStats, expand_sources, iter_dumps
+    from crawl.sources import SourceStats, expand_sources
 
     cfg = ctx.cfg
     links_dir = os.path.join(ctx.out_dir, "links")
@@ -87,27 +87,19 @@ def _links_step(ctx: StageContext, part, state: str) -> dict:
     for name in os.listdir(state):
         if name != "reddit":
             _remove(os.path.join(state, name))
-    spool = os.path.join(state, "spool")
 
     paths = expand_sources(cfg.submissions) if cfg.submissions else []
     if cfg.reddit.subreddits:
         paths.append(_reddit_step(ctx, state))
-    builder = LinkBuilder(SubmissionFilter(cfg.filters), spool, buckets=cfg.link_buckets, part=part)
+    builder = LinkBuilder(SubmissionFilter(cfg.filters), os.path.join(state, "spool"), buckets=cfg.link_buckets,
+                          part=part)
     source_stats = SourceStats()
-
-    def on_bad(bad):
-        if source_stats.bad_lines <= 10:
-            ctx.log(f"bad line {bad.path}:{bad.line}: {bad.error}")
-
-    step = 1_000_000
-    for obj in iter_dumps(paths, source_stats, on_bad):
-        builder.add(obj)
-        if source_stats.read % step == 0:
-            ctx.log(f"links: {source_stats.read:,} submissions read, {builder.counts.kept:,} kept")
+    workers = cfg.link_workers or (os.cpu_count() or 1)
+    builder.scan(paths, source_stats, workers=workers, log=ctx.log)
     if source_stats.bad_lines:
         ctx.log(f"{source_stats.bad_lines:,} bad lines skipped (listed in bad_lines.jsonl.zst)")
         with jsonl.JsonlWriter(os.path.join(ctx.out_dir, "bad_lines.jsonl.zst")) as w:
-            w.write_many(b.as_dict() for b in source_stats.bad)
+            w.write_many(b.as_dict() for b in sorted(source_stats.bad, key=lambda b: (b.path, b.line)))
     link_stats = builder.finish(links_dir, prefix=f"links-{part.tag}", log=ctx.log)
     counts = builder.counts
     counts.read, counts.bad_lines, counts.files = source_stats.read, source_stats.bad_lines, source_stats.files

@@ -1,5 +1,6 @@
 """The link list: normalised, deduplicated on disk by id buckets, sorted, split into disjoint parts."""
 
+import json
 import os
 
 import pytest
@@ -86,3 +87,31 @@ def test_parse_part():
     for bad in ("0/4", "5/4", "x", "1/0", "1-4"):
         with pytest.raises(WebtextError, match="--part"):
             parse_part(bad)
+
+
+def test_parallel_scan_of_dump_files_equals_one_process(tmp_path):
+    from crawl.sources import SourceStats
+
+    files = []
+    for f in range(3):
+        subs = [submission(f"{f}_{i}", f"http://host{i % 5}.org/{i % 40}", score=i % 7) for i in range(120)]
+        lines = [json.dumps(s) for s in subs] + ["{broken"]
+        path = tmp_path / f"RS_{f}.jsonl"
+        path.write_text("\n".join(lines) + "\n")
+        files.append(str(path))
+    results = []
+    for workers in (1, 3):
+        b = LinkBuilder(SubmissionFilter(FilterConfig()), str(tmp_path / f"spool{workers}"), buckets=8)
+        stats = SourceStats()
+        b.scan(files, stats, workers=workers)
+        b.finish(str(tmp_path / f"out{workers}"))
+        results.append((list(jsonl.read_dir(str(tmp_path / f"out{workers}"))), b.counts.as_dict(), stats.read,
+                        stats.bad_lines, sorted((x.path, x.line) for x in stats.bad)))
+    assert results[0] == results[1]
+    assert results[1][2] == 360 and results[1][3] == 3 and results[1][0]
+    # A file that is not a dump is one clear error from a worker process too.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not json\n" * 200)
+    b = LinkBuilder(SubmissionFilter(FilterConfig()), str(tmp_path / "spool-bad"), buckets=8)
+    with pytest.raises(WebtextError, match="notes.txt: not a Reddit submissions dump"):
+        b.scan(files + [str(notes)], SourceStats(), workers=2)
