@@ -35,8 +35,10 @@ from warcio.warcwriter import WARCWriter
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 LINK_HEADER = "WebText-Link"
-# HTTP headers that no longer describe the stored body (it is stored decoded, whole).
-DROPPED_HTTP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+# HTTP headers that no longer describe the stored body: it is stored de-chunked, whole, with its
+# own length. (Content-Encoding is already gone when Scrapy decoded the body; one it could not
+# decode stays, and so does the header saying so.)
+DROPPED_HTTP_HEADERS = {"transfer-encoding", "content-length"}
 
 
 def link_header(link: dict) -> str:

@@ -146,7 +146,8 @@ class HostileSite:
         "/mislabelled-charset": "stored",
         "/redirect-ok": "stored",
         "/flaky": "stored",
-        "/flaky-plain": "stored",  # a 503 whose text/plain body is stopped at the headers, then retried
+        "/flaky-plain": "stored",
+        "/gzipped": "stored",  # an ordinary gzip-encoded page: stored decoded  # a 503 whose text/plain body is stopped at the headers, then retried
         "/drip": "timeout",
         "/huge-declared": "too_large",
         "/huge-streamed": "too_large",
@@ -198,6 +199,8 @@ class HostileSite:
             return 200, [HTML, ("Content-Length", "200000000")], _endless
         if path == "/huge-streamed":
             return 200, [HTML], _endless
+        if path == "/gzipped":
+            return 200, [HTML, ("Content-Encoding", "gzip")], gzip.compress(html_page("gzipped page"))
         if path == "/gzip-bomb":
             return 200, [HTML, ("Content-Encoding", "gzip")], gzip_bomb()
         if path == "/loop-a":

@@ -48,13 +48,21 @@ def test_hostile_site(tmp_path, make_config):
     # Broken charsets are stored as the exact bytes served.
     from warcio.archiveiterator import ArchiveIterator
 
-    bodies = {}
+    bodies, http, meta = {}, {}, {}
     for name in jsonl.list_files(os.path.join(folder, "warc"), ".warc.gz"):
         with open(name, "rb") as f:
             for rec in ArchiveIterator(f):
+                uri = rec.rec_headers.get_header("WARC-Target-URI")
                 if rec.rec_type == "response":
-                    bodies[rec.rec_headers.get_header("WARC-Target-URI")] = rec.content_stream().read()
+                    bodies[uri] = rec.content_stream().read()
+                    http[uri] = rec.http_headers
+                elif rec.rec_type == "metadata":
+                    meta[uri] = rec.content_stream().read()
     assert bodies[base + "/bad-charset"] == b"<html><body>caf\xe9 \xff\xfe broken \xc3\x28 bytes</body></html>"
+    # A gzip-encoded page is stored decoded; the metadata record says how it came.
+    assert bodies[base + "/gzipped"].startswith(b"<!doctype html>")
+    assert http[base + "/gzipped"].get_header("Content-Encoding") is None
+    assert b"content-encoding: gzip" in meta[base + "/gzipped"]
 
     # Memory stayed bounded: the 200 MB bodies and the 64 MiB gzip bomb were cut at max_bytes (1 MB).
     fetch_log = json.load(open(os.path.join(folder, "logs", "fetch-last.json")))

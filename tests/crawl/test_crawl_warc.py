@@ -17,7 +17,7 @@ def page(i, body=None):
     link = {"id": f"{i:016x}", "url": f"http://example.org/{i}",
             "source": {"reddit_ids": [f"r{i}", "x"], "subreddits": ["news"], "score": 7, "created_utc": 1_200_000_000}}
     return {"link": link, "url": f"http://www.example.org/{i}/", "status": 200, "protocol": "HTTP/1.1",
-            "headers": [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"),
+            "headers": [("Content-Type", "text/html; charset=utf-8"), ("Transfer-Encoding", "chunked"),
                         ("Content-Length", "12"), ("Server", "test")],
             "body": body if body is not None else f"<html><body>page {i} caf\u00e9</body></html>".encode() * 20,
             "method": "GET", "request_headers": [("User-Agent", "webtext-test"), ("Accept-Encoding", "gzip")],
@@ -46,8 +46,8 @@ def test_page_is_response_request_metadata_with_provenance(tmp_path):
     link = json.loads(rh.get_header("WebText-Link"))
     assert link == {k: page(1)["link"][k] for k in ("id", "url", "source")}
     assert body == page(1)["body"]
-    # The body is stored decoded: no Content-Encoding, and the length is the stored one.
-    assert http.get_statuscode() == "200" and http.get_header("Content-Encoding") is None
+    # The body is stored decoded and de-chunked, with its own length; how it came is in the metadata.
+    assert http.get_statuscode() == "200" and http.get_header("Transfer-Encoding") is None
     assert http.get_header("Content-Length") == str(len(body)) and http.get_header("Server") == "test"
     assert qhttp.protocol == "GET" and qh.get_header("WARC-Concurrent-To") == rh.get_header("WARC-Record-ID")
     assert mh.get_header("WARC-Concurrent-To") == rh.get_header("WARC-Record-ID")
