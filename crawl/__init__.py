@@ -1,1 +1,1 @@
-"""webtext crawl stage (see ../README.md and DESIGN: the flow)."""
+"""The crawl stage: Reddit submissions -> the WebText link list -> pages in WARC files (see README.md)."""
