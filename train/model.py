@@ -138,6 +138,9 @@ class GPT(nn.Module):
         self.lm_head.weight = self.transformer.wte.weight  # tied input and output embeddings
         # A chunked cross-entropy (train/losses.py) can replace the full-logits loss; set by the trainer.
         self.loss_impl = "standard"
+        mask = torch.zeros(cfg.padded_vocab_size)
+        mask[cfg.vocab_size:] = float("-inf")
+        self.register_buffer("vocab_mask", mask, persistent=False)  # 0 for the vocabulary, -inf for padding
         self.apply(self._init_weights)
 
     def _init_weights(self, module: nn.Module) -> None:
@@ -189,8 +192,12 @@ class GPT(nn.Module):
             return chunked_cross_entropy(x, self.lm_head.weight, targets, V)
         logits = self.lm_head(x)
         if self.config.padded_vocab_size != V:
-            logits = logits[..., :V]  # padding rows are not in the vocabulary: they get no probability
-        return F.cross_entropy(logits.float().reshape(-1, V), targets.reshape(-1), ignore_index=-1)
+            # Padding rows are not in the vocabulary: a -inf logit gives them exactly zero probability.
+            # Adding a mask keeps the logits contiguous and 64-aligned for the fused loss kernel, where
+            # slicing them to V columns makes an odd-strided copy.
+            logits = logits + self.vocab_mask.to(logits.dtype)
+        # Under autocast, cross_entropy computes in float32 whatever the logits' dtype.
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
 
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, *, temperature: float = 1.0,
