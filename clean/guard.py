@@ -1,0 +1,267 @@
+"""Extraction that cannot take a worker down: one child process per worker, with a time limit.
+
+A page can make lxml or trafilatura hang (pathological nesting, regex backtracking) or use memory
+without bound. Beam runs DoFns on threads other than the main one, where signal.alarm cannot be
+used, and a thread cannot be stopped from outside; a process can. So each worker keeps one
+long-lived child (`python -m clean.guard`) that imports trafilatura once and extracts pages one at a
+time, sent over a pipe. The parent waits at most `timeout_s` for each answer; past it, the child is
+killed (SIGKILL) and a fresh one starts on the next page. The child caps its own address space at
+`max_memory_mb`, so a page that needs more fails with MemoryError instead of swapping the machine.
+A child that dies (a crash in C code, the kernel's OOM killer) costs only the page it was on.
+
+Cost: one pipe round trip and a pickle of the body and the result per page (measured in
+bench/clean_speed.py), and one child start (about a second) per worker and per killed page.
+
+Protocol: frames of a 4-byte big-endian length and a pickle. The parent sends the ExtractConfig
+once, the child answers "ready"; then each request (body, url, content_type, fetched_at) gets
+("ok", Extracted fields) | ("none", None) | ("error", "Type: message").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import selectors
+import signal
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from clean.config import ExtractConfig
+
+_HEADER = struct.Struct(">I")
+STARTUP_TIMEOUT_S = 300.0  # importing trafilatura on a loaded machine can take a while
+
+
+@dataclass
+class Outcome:
+    status: str  # ok | none | timeout | crashed | error
+    result: Optional[dict] = None  # Extracted fields when ok
+    detail: Optional[str] = None
+
+
+def _package_root() -> str:
+    import clean
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(clean.__file__)))
+
+
+class _ChildGone(Exception):
+    pass
+
+
+class ChildExtractor:
+    """Extract pages in a child process with a time limit per page (see module docstring)."""
+
+    def __init__(self, cfg: ExtractConfig):
+        self.cfg = cfg
+        self.proc: Optional[subprocess.Popen] = None
+        self.starts = 0
+        self.kills = 0
+
+    # -- child lifecycle ------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        env = dict(os.environ)
+        root = _package_root()
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen([sys.executable, "-m", "clean.guard"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env, bufsize=0, close_fds=True)
+        self.starts += 1
+        try:
+            self._send(dataclasses.asdict(self.cfg))
+            reply = self._receive(STARTUP_TIMEOUT_S)
+        except (TimeoutError, _ChildGone, EOFError, pickle.UnpicklingError) as e:
+            reply = f"{type(e).__name__} {e}"
+        if reply != "ready":
+            self._kill()
+            raise RuntimeError(f"the extraction process (python -m clean.guard) did not start: {reply} "
+                               "(its error, if any, is on stderr above)")
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if proc.poll() is None:
+            try:
+                proc.wait(timeout=5)  # stdin closed: the child exits by itself
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def _kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        self.kills += 1
+        try:
+            proc.send_signal(signal.SIGKILL)
+        except OSError:
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    # -- framing --------------------------------------------------------------------------------
+
+    def _send(self, obj) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.proc.stdin.write(_HEADER.pack(len(data)) + data)
+        except (BrokenPipeError, OSError, ValueError) as e:
+            raise _ChildGone(f"write failed: {e}") from None
+
+    def _receive(self, timeout: float):
+        """The child's next frame, or raises TimeoutError / _ChildGone."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        header = self._read_exact(fd, _HEADER.size, deadline)
+        (size,) = _HEADER.unpack(header)
+        return pickle.loads(self._read_exact(fd, size, deadline))
+
+    @staticmethod
+    def _read_exact(fd: int, n: int, deadline: float) -> bytes:
+        chunks = []
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while n > 0:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise TimeoutError
+                chunk = os.read(fd, min(n, 1 << 20))
+                if not chunk:
+                    raise _ChildGone("the child closed its output")
+                chunks.append(chunk)
+                n -= len(chunk)
+        return b"".join(chunks)
+
+    # -- the one call -----------------------------------------------------------------------------
+
+    def extract(self, body: bytes, url: Optional[str], content_type: Optional[str],
+                fetched_at: Optional[str]) -> Outcome:
+        if self.proc is None:
+            self._start()
+        try:
+            self._send((body, url, content_type, fetched_at))
+            status, payload = self._receive(self.cfg.timeout_s)
+        except TimeoutError:
+            self._kill()
+            return Outcome("timeout", detail=f"no result after {self.cfg.timeout_s:g} s")
+        except (_ChildGone, EOFError, pickle.UnpicklingError) as e:
+            code = self.proc.poll() if self.proc is not None else None
+            self._kill()
+            return Outcome("crashed", detail=f"extraction process died ({e}; exit code {code})")
+        if status == "ok":
+            return Outcome("ok", payload)
+        if status == "none":
+            return Outcome("none")
+        return Outcome("error", detail=str(payload))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class InProcessExtractor:
+    """The same interface without a child process or time limit (ExtractConfig.isolate = false)."""
+
+    def __init__(self, cfg: ExtractConfig):
+        self.cfg = cfg
+        self.starts = self.kills = 0
+
+    def extract(self, body, url, content_type, fetched_at) -> Outcome:
+        return _run_one(self.cfg, body, url, content_type, fetched_at)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def make_extractor(cfg: ExtractConfig):
+    return ChildExtractor(cfg) if cfg.isolate else InProcessExtractor(cfg)
+
+
+def _run_one(cfg: ExtractConfig, body, url, content_type, fetched_at) -> Outcome:
+    from clean.extraction import extract_page
+
+    try:
+        result = extract_page(body, url, cfg, content_type=content_type, fetched_at=fetched_at)
+    except RecursionError:
+        return Outcome("error", detail="RecursionError: the page is nested too deeply")
+    except MemoryError:
+        return Outcome("error", detail=f"MemoryError: over the {cfg.max_memory_mb} MiB cap")
+    except Exception as e:  # noqa: BLE001 - any failure of a third-party parser on one page
+        return Outcome("error", detail=f"{type(e).__name__}: {str(e)[:300]}")
+    if result is None:
+        return Outcome("none")
+    return Outcome("ok", result.as_dict())
+
+
+# -- the child ------------------------------------------------------------------------------------
+
+def _child_main() -> int:
+    # The protocol owns the real stdout; anything a library prints goes to stderr instead.
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    inp = sys.stdin.buffer
+
+    def read_frame():
+        header = inp.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return None
+        (size,) = _HEADER.unpack(header)
+        data = inp.read(size)
+        if len(data) < size:
+            return None
+        return pickle.loads(data)
+
+    def write(obj) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(_HEADER.pack(len(data)) + data)
+
+    settings = read_frame()
+    if settings is None:
+        return 0
+    cfg = ExtractConfig(**settings)
+    if cfg.max_memory_mb:
+        import resource
+
+        limit = cfg.max_memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    import clean.extraction  # noqa: F401 - import the heavy part once, before saying ready
+    import htmldate  # noqa: F401
+    import trafilatura  # noqa: F401
+
+    write("ready")
+    while True:
+        request = read_frame()
+        if request is None:
+            return 0
+        outcome = _run_one(cfg, *request)
+        try:
+            write((outcome.status, outcome.result if outcome.status == "ok" else outcome.detail))
+        except MemoryError:
+            write(("error", "MemoryError: result too large"))
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())
