@@ -150,6 +150,7 @@ def clean_lines(text: str, titles: Iterable[Optional[str]] = (), disable: Iterab
     removed: dict[str, int] = {}
     keep: list[str] = []
     in_link_list = 0  # > 0: lines after a teaser header that may still be link items
+    prose_seen = False  # a sentence-length line was kept: the top of the page (kicker, headline) is over
 
     def drop(rule: str) -> None:
         removed[rule] = removed.get(rule, 0) + 1
@@ -162,6 +163,7 @@ def clean_lines(text: str, titles: Iterable[Optional[str]] = (), disable: Iterab
         if n_words > PROMPT_MAX_WORDS + 10:  # a long paragraph: no rule applies
             keep.append(stripped)
             in_link_list = 0
+            prose_seen = True
             continue
         if in_link_list:
             in_link_list -= 1
@@ -172,7 +174,7 @@ def clean_lines(text: str, titles: Iterable[Optional[str]] = (), disable: Iterab
         if on["separator"] and not _has_word_chars(stripped):
             drop("separator")
             continue
-        if on["title"] and i < 4 and len(keep) < 2:
+        if on["title"] and i < 4 and len(keep) < 2 and not prose_seen:
             if title_norms is None:
                 title_norms = [n for n in (_norm(t) for t in titles if t) if n]
             if title_norms and _is_title(stripped, title_norms):
@@ -192,4 +194,5 @@ def clean_lines(text: str, titles: Iterable[Optional[str]] = (), disable: Iterab
             drop("prompt")
             continue
         keep.append(stripped)
+        prose_seen = prose_seen or n_words > 12
     return "\n".join(keep), removed

@@ -30,8 +30,9 @@ class ExtractConfig:
     max_html_bytes: int = 8_000_000
     # A page whose extraction takes longer than this (seconds) is stopped and rejected (`extract_timeout`).
     timeout_s: float = 20.0
-    # Memory cap of the extraction child process (MiB, 0 = none); a page over it is `extract_failed`.
-    max_memory_mb: int = 3072
+    # Memory a page may take in the extraction child process (MiB above what the child uses after start-up,
+    # 0 = no cap); a page that needs more is `extract_failed`.
+    max_memory_mb: int = 2048
     # Run extraction in a child process per worker so a hanging page can be stopped. false = in-process
     # (no time limit; for debugging only).
     isolate: bool = True

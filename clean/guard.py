@@ -151,6 +151,8 @@ class ChildExtractor:
 
     def extract(self, body: bytes, url: Optional[str], content_type: Optional[str],
                 fetched_at: Optional[str]) -> Outcome:
+        if self.proc is not None and self.proc.poll() is not None:  # died between pages: not this page's fault
+            self._kill()
         if self.proc is None:
             self._start()
         try:
@@ -218,6 +220,15 @@ def _run_one(cfg: ExtractConfig, body, url, content_type, fetched_at) -> Outcome
 
 # -- the child ------------------------------------------------------------------------------------
 
+def _address_space() -> int:
+    """This process's virtual memory size in bytes (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
 def _child_main() -> int:
     # The protocol owns the real stdout; anything a library prints goes to stderr instead.
     out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -242,14 +253,15 @@ def _child_main() -> int:
     if settings is None:
         return 0
     cfg = ExtractConfig(**settings)
-    if cfg.max_memory_mb:
-        import resource
-
-        limit = cfg.max_memory_mb << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import clean.extraction  # noqa: F401 - import the heavy part once, before saying ready
     import htmldate  # noqa: F401
     import trafilatura  # noqa: F401
+
+    if cfg.max_memory_mb:  # after the imports: the cap is for what pages need
+        import resource
+
+        limit = _address_space() + (cfg.max_memory_mb << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     write("ready")
     while True:
