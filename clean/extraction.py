@@ -15,6 +15,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Union
 
+from lxml import etree
+
 from clean.boilerplate import clean_lines
 from clean.config import ExtractConfig
 from clean.decode import decode_html
@@ -45,24 +47,28 @@ def _text_of(elem) -> str:
     return " ".join(" ".join(elem.itertext()).split()) if elem is not None else ""
 
 
-def _meta(tree, xpath: str) -> Optional[str]:
-    for elem in tree.xpath(xpath):
+def _first_content(elems) -> Optional[str]:
+    for elem in elems:
         value = " ".join((elem.get("content") or "").split())
         if value:
             return value
     return None
 
 
+_OG_TITLE = etree.XPath('.//head/meta[@property="og:title"]')
+_CONTENT_LANGUAGE = etree.XPath('.//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]')
+_OG_LOCALE = etree.XPath('.//head/meta[@property="og:locale"]')
+
+
 def page_hints(tree) -> dict:
     """Title candidates and language hints from the page's head (cheap: a few lookups)."""
     title_tag = _text_of(tree.find(".//head//title")) or None
-    og_title = _meta(tree, './/head/meta[@property="og:title"]')
+    og_title = _first_content(_OG_TITLE(tree))
     h1s = tree.findall(".//h1")
     h1 = _text_of(h1s[0]) if len(h1s) == 1 else None
     lang = (tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or "").strip()
     if not lang:
-        lang = (_meta(tree, './/meta[@http-equiv="content-language" or @http-equiv="Content-Language"]')
-                or _meta(tree, './/head/meta[@property="og:locale"]') or "")
+        lang = _first_content(_CONTENT_LANGUAGE(tree)) or _first_content(_OG_LOCALE(tree)) or ""
     title = h1 or og_title or title_tag
     return {"title": title[:500] if title else None, "titles": [t for t in (h1, og_title, title_tag) if t],
             "html_lang": lang[:35] or None}
