@@ -65,9 +65,9 @@ _PROMPT = re.compile(
     re.I)
 # Every prompt above contains one of these (checked first: a few substring tests are much cheaper
 # than the regular expression on every line).
-_PROMPT_KEYS = ("follow", "sign up", "subscribe", "inbox", "like this", "share", "click here", "personal",
-                "reserved", "©", "(c)", "copyright", "cookies", "continuing", "javascript", "browser", "enjoyed",
-                "journalism", "http", "www.", "@")
+_PROMPT_KEYS = re.compile(
+    r"follow|sign up|subscribe|inbox|like this|share|click here|personal|reserved|©|\(c\)|copyright|cookies"
+    r"|continuing|javascript|browser|enjoyed|journalism|http|www\.|@", re.I)
 # A prompt line is removed only when it is no longer than this (a long paragraph that happens to
 # contain "all rights reserved" is left alone).
 PROMPT_MAX_WORDS = 60
@@ -98,8 +98,11 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
 def _has_word_chars(line: str) -> bool:
-    return any(ch.isalnum() for ch in line)
+    return _WORD_CHAR.search(line) is not None
 
 
 def _is_title(line: str, titles: list[str]) -> bool:
@@ -115,11 +118,8 @@ def _is_title(line: str, titles: list[str]) -> bool:
     return False
 
 
-def _is_prompt(line: str) -> bool:
-    low = line.lower()
-    if not any(k in low for k in _PROMPT_KEYS) or len(line.split()) > PROMPT_MAX_WORDS:
-        return False
-    return _PROMPT.search(line) is not None
+def _is_prompt(line: str, n_words: int) -> bool:
+    return n_words <= PROMPT_MAX_WORDS and _PROMPT_KEYS.search(line) is not None and _PROMPT.search(line) is not None
 
 
 def _is_dateline(line: str) -> bool:
@@ -190,7 +190,7 @@ def clean_lines(text: str, titles: Iterable[Optional[str]] = (), disable: Iterab
         if on["dateline"] and n_words <= DATELINE_MAX_WORDS + 4 and _is_dateline(stripped):
             drop("dateline")
             continue
-        if on["prompt"] and _is_prompt(stripped):
+        if on["prompt"] and _is_prompt(stripped, n_words):
             drop("prompt")
             continue
         keep.append(stripped)

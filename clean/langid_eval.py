@@ -24,6 +24,8 @@ import zipfile
 from collections import Counter
 from typing import Iterator
 
+from clean.config import LangConfig
+
 # UDHR file name (ISO 639-3, with variants) -> the model's label, for the languages py3langid knows.
 UDHR_TO_MODEL = {
     "afr": "af", "amh": "am", "arb": "ar", "azj_latn": "az", "bel": "be", "bul": "bg", "ben": "bn", "bre": "br",
@@ -105,7 +107,7 @@ def english_texts(data: str) -> dict[str, str]:
     return out
 
 
-def evaluate(data: str, lengths=(100, 300, 1000, 3000), min_score: float = 0.65, max_chars: int = 3000,
+def evaluate(data: str, lengths=(100, 300, 1000, 3000), min_score: float = 0.65, max_chars: int = 1000,
              per_language: int = 8, per_english_text: int = 4, languages=None) -> dict:
     from clean.langid import identify, labels
 
@@ -157,8 +159,11 @@ def main(argv=None) -> int:
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"),
                    help="the shared data folder (default: ../shared/data beside the repository)")
     p.add_argument("--lengths", type=int, nargs="+", default=[100, 300, 1000, 3000], help="sample lengths (chars)")
-    p.add_argument("--min-score", type=float, nargs="+", default=[0.65], help="confidence thresholds to report")
-    p.add_argument("--max-chars", type=int, default=3000, help="characters the identifier reads")
+    defaults = LangConfig()
+    p.add_argument("--min-score", type=float, nargs="+", default=[defaults.min_score],
+                   help="confidence thresholds to report (default: the stage's)")
+    p.add_argument("--max-chars", type=int, default=defaults.max_chars,
+                   help="characters the identifier reads (default: the stage's)")
     args = p.parse_args(argv)
     data = os.path.normpath(args.data)
     if not os.path.isfile(os.path.join(data, "corpus", "nltk", "udhr2.zip")):

@@ -67,8 +67,21 @@ class ProcessWarcFile(beam.DoFn):
             self.extractor = None
 
 
-def _sort_key(record: dict):
-    return record["id"], json.dumps(record, sort_keys=True, ensure_ascii=False)
+def sort_records(records: list[dict]) -> list[dict]:
+    """By id; records sharing an id by their content, so the order never depends on arrival."""
+    records.sort(key=lambda r: r["id"])
+    out: list[dict] = []
+    i = 0
+    while i < len(records):
+        j = i + 1
+        while j < len(records) and records[j]["id"] == records[i]["id"]:
+            j += 1
+        if j - i == 1:
+            out.append(records[i])
+        else:
+            out.extend(sorted(records[i:j], key=lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False)))
+        i = j
+    return out
 
 
 def shard_stats(docs: list[dict], rejects: list[dict]) -> dict:
@@ -109,14 +122,13 @@ class WriteShard(beam.DoFn):
                 continue
             kind, record = item
             (docs if kind == "doc" else rejects).append(record)
-        docs.sort(key=_sort_key)
         kept: list[dict] = []
-        for d in docs:
+        for d in sort_records(docs):
             if kept and kept[-1]["id"] == d["id"]:
                 rejects.append(make_reject(d, "duplicate_id", "clean", kept=kept[-1]["meta"].get("warc")))
             else:
                 kept.append(d)
-        rejects.sort(key=_sort_key)
+        rejects = sort_records(rejects)
         for folder, records in ((DOCS, kept), (REJECTS, rejects)):
             path = shard_path(os.path.join(self.out_dir, folder), folder, index, self.num_shards)
             write_bytes_atomic(path, jsonl.encode_lines(records))
