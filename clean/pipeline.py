@@ -32,9 +32,9 @@ DOCS, REJECTS = "docs", "rejects"
 
 
 class ProcessWarcFile(beam.DoFn):
-    """One WARC file -> (shard, (kind, record)) for each response record, plus one stats dict."""
-
-    STATS = "stats"
+    """One WARC file -> ("record", (shard, (kind, record))) for each response record, then
+    ("stats", stats dict). One output, split afterwards: Beam's Dask runner mixes up the outputs of
+    a multi-output ParDo."""
 
     def __init__(self, cfg: Config, num_shards: int):
         self.cfg = cfg
@@ -57,14 +57,19 @@ class ProcessWarcFile(beam.DoFn):
         for page in read_warc(path, stats, self.cfg.extract.max_html_bytes):
             pages += 1
             kind, record = self.processor.process(page, stats)
-            yield shard_of(record["id"], self.num_shards), (kind, record)
+            yield "record", (shard_of(record["id"], self.num_shards), (kind, record))
         stats["pages"] = pages
-        yield beam.pvalue.TaggedOutput(self.STATS, stats)
+        yield "stats", stats
 
     def teardown(self):
         if self.extractor is not None:
             self.extractor.close()
             self.extractor = None
+
+
+def _only(item, kind):
+    if item[0] == kind:
+        yield item[1]
 
 
 def sort_records(records: list[dict]) -> list[dict]:
@@ -149,14 +154,15 @@ class CleanWarcs(beam.PTransform):
         results = (pbegin
                    | "WarcFiles" >> beam.Create(self.files)
                    | "SpreadFiles" >> beam.Reshuffle()
-                   | "ProcessWarc" >> beam.ParDo(ProcessWarcFile(self.cfg, n)).with_outputs(
-                       ProcessWarcFile.STATS, main="records"))
+                   | "ProcessWarc" >> beam.ParDo(ProcessWarcFile(self.cfg, n)))
+        records = results | "Records" >> beam.FlatMap(_only, "record")
+        file_stats = results | "FileStats" >> beam.FlatMap(_only, "stats")
         every = pbegin.pipeline | "EveryShard" >> beam.Create([(i, None) for i in range(n)])
-        written = ((results.records, every)
+        written = ((records, every)
                    | "WithEmptyShards" >> beam.Flatten()
                    | "GroupByShard" >> beam.GroupByKey()
                    | "WriteShard" >> beam.ParDo(WriteShard(self.out_dir, n)))
-        return ((results[ProcessWarcFile.STATS], written)
+        return ((file_stats, written)
                 | "AllStats" >> beam.Flatten()
                 | "WriteStats" >> WriteStats(self.stats_path))
 

@@ -66,9 +66,9 @@ def build_crawl(root):
     return os.path.join(root, "crawl")
 
 
-def run_stage(root, crawl, name, mode, workers):
+def run_stage(root, crawl, name, mode, workers, runner="direct"):
     cfg = Config(num_shards=3)
-    beam_cfg = BeamConfig(workers=workers, direct_running_mode=mode)
+    beam_cfg = BeamConfig(runner=runner, workers=workers, direct_running_mode=mode)
     config = types.SimpleNamespace(clean=cfg, beam=beam_cfg, run=types.SimpleNamespace(seed=1))
     out = os.path.join(root, name)
     os.makedirs(out)
@@ -131,9 +131,10 @@ def test_stats(cleaned):
     assert s["extraction"] == {"ok": 8}
 
 
-def test_output_is_byte_identical_with_two_worker_processes(cleaned):
+@pytest.mark.parametrize("runner, mode", [("direct", "multi_processing"), ("dask", "multi_processing")])
+def test_output_is_byte_identical_with_two_workers(cleaned, runner, mode):
     root, crawl, out, result = cleaned
-    out2, result2 = run_stage(root, crawl, "multi", "multi_processing", 2)
+    out2, result2 = run_stage(root, crawl, f"{runner}-2", mode, 2, runner=runner)
     assert result2.counts == result.counts
     assert result2.stats == result.stats
     for folder in ("docs", "rejects"):
