@@ -55,7 +55,7 @@ class LangConfig:
     # Minimum confidence (0..1, py3langid's normalised probability) of the detected language.
     min_score: float = 0.65
     # Characters of the text the identifier reads (the start of the text; 0 = all). Cost grows with it.
-    max_chars: int = 1000
+    max_chars: int = 500
 
     def check(self):
         if not 0.0 <= self.min_score <= 1.0:

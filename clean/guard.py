@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import selectors
+import select
 import signal
 import struct
 import subprocess
@@ -42,6 +42,17 @@ class Outcome:
     status: str  # ok | none | timeout | crashed | error
     result: Optional[dict] = None  # Extracted fields when ok
     detail: Optional[str] = None
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let a page's body (typically 50-500 KB) pass through the pipe in one write: fewer system calls
+    and process switches than the default 64 KiB buffer. Linux only; elsewhere a no-op."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (OSError, ImportError, ValueError):
+        pass
 
 
 def _package_root() -> str:
@@ -71,6 +82,10 @@ class ChildExtractor:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen([sys.executable, "-m", "clean.guard"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env, bufsize=0, close_fds=True)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            _widen_pipe(stream.fileno())
+        self.poller = select.poll()
+        self.poller.register(self.proc.stdout.fileno(), select.POLLIN)
         self.starts += 1
         try:
             self._send(dataclasses.asdict(self.cfg))
@@ -131,21 +146,18 @@ class ChildExtractor:
         (size,) = _HEADER.unpack(header)
         return pickle.loads(self._read_exact(fd, size, deadline))
 
-    @staticmethod
-    def _read_exact(fd: int, n: int, deadline: float) -> bytes:
+    def _read_exact(self, fd: int, n: int, deadline: float) -> bytes:
         chunks = []
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while n > 0:
-                left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
-                    raise TimeoutError
-                chunk = os.read(fd, min(n, 1 << 20))
-                if not chunk:
-                    raise _ChildGone("the child closed its output")
-                chunks.append(chunk)
-                n -= len(chunk)
-        return b"".join(chunks)
+        while n > 0:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.poller.poll(left * 1000):
+                raise TimeoutError
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise _ChildGone("the child closed its output")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # -- the one call -----------------------------------------------------------------------------
 

@@ -44,18 +44,22 @@ def mime_type(content_type: Optional[str]) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+# Every byte but the C0 controls that text never contains (tab, newlines, form feed and ESC stay).
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32) or b == 27)
+
+
 def looks_binary(body: bytes) -> Optional[str]:
     """Why a body is not text (a file signature, NUL or control bytes), or None."""
     head = body[:4096]
     stripped = head.lstrip()
-    for magic in _MAGIC:
-        if stripped.startswith(magic):
-            return f"file signature {magic[:8]!r}"
+    if stripped.startswith(_MAGIC):
+        magic = next(m for m in _MAGIC if stripped.startswith(m))
+        return f"file signature {magic[:8]!r}"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark is text
         return None
     if b"\x00" in head:
         return "NUL bytes"
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head.translate(None, _NOT_CONTROL))  # what is left after deleting the non-controls
     if head and controls > 0.05 * len(head):
         return f"{controls} control bytes in the first {len(head)}"
     return None
@@ -83,6 +87,7 @@ class PageProcessor:
         self.wiki_hosts = [h.lower().lstrip(".") for h in cfg.wikipedia_hosts]
         self.blocked = [h.lower().lstrip(".") for h in cfg.blocked_hosts]
         self.wiki_markers = [m.lower() for m in cfg.wikipedia_markers]
+        self.markers_name_wikipedia = all("wikipedia" in m for m in self.wiki_markers)
 
     # -- records --------------------------------------------------------------------------------
 
@@ -129,6 +134,8 @@ class PageProcessor:
         return None
 
     def wikipedia_copy(self, text: str) -> Optional[str]:
+        if self.markers_name_wikipedia and "ikipedia" not in text and "IKIPEDIA" not in text:
+            return None  # a cheap test first: no marker can match
         low = text.lower()
         for marker in self.wiki_markers:
             if marker in low:

@@ -67,12 +67,13 @@ def _top_ngram_share(ids: np.ndarray, lengths: np.ndarray, n: int, total_chars: 
     if len(ids) < n or not total_chars:
         return 0.0
     h = _ngram_hashes(ids, n)
-    _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+    values, counts = np.unique(h, return_counts=True)
     top = counts.max()
     if top < 2:
         return 0.0
+    where = np.isin(h, values[counts == top])
     span = np.convolve(lengths, np.ones(n, dtype=np.int64), mode="valid")  # characters of each n-gram
-    return float(top * span[first[counts == top]].max()) / total_chars
+    return float(top * span[where].max()) / total_chars
 
 
 def _dup_ngram_share(ids: np.ndarray, lengths: np.ndarray, n: int, total_chars: int) -> float:
@@ -80,8 +81,9 @@ def _dup_ngram_share(ids: np.ndarray, lengths: np.ndarray, n: int, total_chars: 
     if len(ids) < n or not total_chars:
         return 0.0
     h = _ngram_hashes(ids, n)
-    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
-    starts = np.nonzero(first[inverse] != np.arange(len(h)))[0]  # occurrences after the first
+    order = np.argsort(h, kind="stable")  # equal n-grams in order of position: the first is the first seen
+    ordered = h[order]
+    starts = order[1:][ordered[1:] == ordered[:-1]]  # every occurrence after the first
     if not len(starts):
         return 0.0
     cover = np.zeros(len(ids) + 1, dtype=np.int64)
