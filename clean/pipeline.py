@@ -29,6 +29,9 @@ from webtext.urls import url_host
 from clean.config import Config
 
 DOCS, REJECTS = "docs", "rejects"
+# Pages handed to the extraction child together (see clean/guard.py: fewer process switches). Bodies
+# are at most extract.max_html_bytes each; typical pages are 50-500 KB.
+PAGES_PER_BATCH = 16
 
 
 class ProcessWarcFile(beam.DoFn):
@@ -54,12 +57,20 @@ class ProcessWarcFile(beam.DoFn):
 
         stats: dict = {}
         pages = 0
+        batch: list = []
         for page in read_warc(path, stats, self.cfg.extract.max_html_bytes):
             pages += 1
-            kind, record = self.processor.process(page, stats)
-            yield "record", (shard_of(record["id"], self.num_shards), (kind, record))
+            batch.append(page)
+            if len(batch) == PAGES_PER_BATCH:
+                yield from self._records(batch, stats)
+                batch = []
+        yield from self._records(batch, stats)
         stats["pages"] = pages
         yield "stats", stats
+
+    def _records(self, batch, stats):
+        for kind, record in self.processor.process_many(batch, stats) if batch else ():
+            yield "record", (shard_of(record["id"], self.num_shards), (kind, record))
 
     def teardown(self):
         if self.extractor is not None:

@@ -144,16 +144,31 @@ class PageProcessor:
 
     def process(self, page: Page, stats: dict) -> tuple[str, dict]:
         """("doc", document) or ("reject", reject record) for one page; adds to `stats`."""
-        cfg = self.cfg
+        return self.process_many([page], stats)[0]
+
+    def process_many(self, pages: list[Page], stats: dict) -> list[tuple[str, dict]]:
+        """process() for several pages, their extractions sent to the extractor together."""
+        out: list = [self.prepare(page, stats) for page in pages]
+        todo = [i for i, rec in enumerate(out) if rec is None]
+        outcomes = self.extractor.extract_many(
+            [(pages[i].body, pages[i].final_url or pages[i].url, pages[i].content_type, pages[i].fetched_at)
+             for i in todo])
+        for i, outcome in zip(todo, outcomes):
+            out[i] = self.finish(pages[i], outcome, stats)
+        return out
+
+    def prepare(self, page: Page, stats: dict) -> Optional[tuple[str, dict]]:
+        """A reject if the response is not worth extracting, else None (the page goes to extraction)."""
         stats["bytes_in"] = stats.get("bytes_in", 0) + page.body_bytes
         if page.status is not None:
             hs = stats.setdefault("http_status", {})
             hs[str(page.status)] = hs.get(str(page.status), 0) + 1
         bad = self.check_response(page)
-        if bad:
-            return self._reject(page, bad[0], **bad[1])
+        return self._reject(page, bad[0], **bad[1]) if bad else None
 
-        outcome = self.extractor.extract(page.body, page.final_url or page.url, page.content_type, page.fetched_at)
+    def finish(self, page: Page, outcome, stats: dict) -> tuple[str, dict]:
+        """The record for an extracted page: Wikipedia copy, language and quality decide."""
+        cfg = self.cfg
         ex = stats.setdefault("extraction", {})
         ex[outcome.status] = ex.get(outcome.status, 0) + 1
         if outcome.status == "timeout":

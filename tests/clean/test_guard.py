@@ -38,6 +38,16 @@ def test_a_page_over_the_time_limit_is_stopped_and_the_next_page_works():
         assert child.starts == 2
 
 
+def test_a_batch_with_a_hanging_page_in_the_middle():
+    with ChildExtractor(ExtractConfig(timeout_s=0.5)) as child:
+        requests = [(GOOD, None, "text/html", None), (slow_page(), None, "text/html", None),
+                    (GOOD, None, "text/html", None), (b"", None, "text/html", None), (GOOD, None, "text/html", None)]
+        out = child.extract_many(requests)
+        assert [o.status for o in out] == ["ok", "timeout", "ok", "none", "ok"]
+        assert child.kills == 1 and child.starts == 2
+        assert out[0].result == out[2].result == out[4].result
+
+
 def test_a_child_that_dies_costs_only_its_page():
     with ChildExtractor(ExtractConfig(timeout_s=60)) as child:
         assert child.extract(GOOD, None, "text/html", None).status == "ok"
