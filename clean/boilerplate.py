@@ -63,11 +63,11 @@ _PROMPT = re.compile(
     r"|\benable javascript\b|\byour browser (?:does not|doesn['’]t) support"
     r"|\b(?:if you enjoyed this article|support (?:our|independent) journalism)\b)",
     re.I)
-# Every prompt above contains one of these (checked first: a few substring tests are much cheaper
-# than the regular expression on every line).
+# Every prompt above contains one of these, checked first on the lower-cased line: a case-sensitive
+# search for a few words is several times cheaper than the expression above (or than re.I) on every line.
 _PROMPT_KEYS = re.compile(
     r"follow|sign up|subscribe|inbox|like this|share|click here|personal|reserved|©|\(c\)|copyright|cookies"
-    r"|continuing|javascript|browser|enjoyed|journalism|http|www\.|@", re.I)
+    r"|continuing|javascript|browser|enjoyed|journalism|http|www\.|@")
 # A prompt line is removed only when it is no longer than this (a long paragraph that happens to
 # contain "all rights reserved" is left alone).
 PROMPT_MAX_WORDS = 60
@@ -119,7 +119,8 @@ def _is_title(line: str, titles: list[str]) -> bool:
 
 
 def _is_prompt(line: str, n_words: int) -> bool:
-    return n_words <= PROMPT_MAX_WORDS and _PROMPT_KEYS.search(line) is not None and _PROMPT.search(line) is not None
+    return (n_words <= PROMPT_MAX_WORDS and _PROMPT_KEYS.search(line.lower()) is not None
+            and _PROMPT.search(line) is not None)
 
 
 def _is_dateline(line: str) -> bool:
