@@ -82,3 +82,20 @@ def test_empty_and_garbage_files_are_counted(tmp_path):
         pages, stats = _read(path)
         assert pages == [] and stats["files"]["damaged"] == 1, name
         assert str(path) in stats["damaged_files"]
+
+
+def test_a_fifty_megabyte_page_is_measured_not_kept(tmp_path):
+    from clean.config import Config, ExtractConfig
+    from clean.guard import InProcessExtractor
+    from clean.process import PageProcessor
+
+    big = b"<html><body>" + b"<p>" + b"x" * (50 << 20) + b"</p></body></html>"
+    path = write_warc(str(tmp_path / "big.warc.gz"), [{"url": "http://e.com/big", "body": big},
+                                                      {"url": "http://e.com/ok", "body": article_html()}])
+    cfg = Config(extract=ExtractConfig(isolate=False))
+    pages, _ = _read(path, max_bytes=cfg.extract.max_html_bytes)
+    assert pages[0].body_bytes == len(big) and len(pages[0].body) == cfg.extract.max_html_bytes + 1
+    proc = PageProcessor(cfg, InProcessExtractor(cfg.extract))
+    kinds = [proc.process(p, {}) for p in pages]
+    assert kinds[0][1]["reason"] == "too_large" and kinds[0][1]["reject"]["bytes"] == len(big)
+    assert kinds[1][0] == "doc"
