@@ -1,0 +1,151 @@
+"""Bytes of an HTTP body -> text, without mojibake.
+
+Order (as browsers do, with one guard): a byte-order mark; the charset of the HTTP Content-Type
+header; the page's own <meta charset> / <meta http-equiv>; then detection (charset-normalizer).
+The guard: a declaration is only believed if the bytes decode under it. A page declared as
+ISO-8859-1/Windows-1252 whose bytes are valid UTF-8 with multi-byte sequences is UTF-8 (the classic
+mojibake: "cafÃ©"), since Latin text almost never forms valid UTF-8 by chance. A declaration under
+which the bytes do not decode (beyond a stray bad byte or two) is passed over for the next source.
+Undecodable bytes that remain become U+FFFD; nothing raises.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+# WHATWG's encoding labels map several legacy names to their supersets, which is what browsers (and
+# therefore page authors) actually use.
+_SUPERSETS = {
+    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "l1": "cp1252",
+    "us-ascii": "cp1252", "ascii": "cp1252", "ansi_x3.4-1968": "cp1252", "iso-8859-9": "cp1254", "latin5": "cp1254",
+    "iso-8859-11": "cp874", "tis-620": "cp874", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030", "chinese": "gb18030", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
+    "x-sjis": "cp932", "ms_kanji": "cp932", "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "big5": "big5hkscs", "x-mac-roman": "mac-roman", "unicode": "utf-16", "utf-16": "utf-16",
+}
+_LATIN = {"cp1252", "latin-1", "iso8859-1", "ascii", "cp1254", "iso8859-15", "cp1250"}
+
+_META_RE = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.I)
+_CT_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.I)
+
+# How many bytes are scanned for a <meta charset> (HTML5 says 1024; real pages put it later).
+META_SCAN_BYTES = 8192
+# How many bytes charset detection reads (it is slow on large pages; the start is enough).
+DETECT_BYTES = 65536
+# A declared encoding is kept if at most this share of characters fail to decode (stray bad bytes).
+MAX_BAD_SHARE = 0.001
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str  # Python codec name used
+    source: str  # bom | header | meta | utf8 | detected | fallback
+    errors: int = 0  # characters replaced by U+FFFD
+
+
+def normalize_charset(label: Optional[str]) -> Optional[str]:
+    """A charset label from a header or meta tag -> a Python codec name (None if unknown)."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def charset_from_content_type(content_type: Optional[str]) -> Optional[str]:
+    if not content_type:
+        return None
+    m = _CT_CHARSET_RE.search(content_type)
+    return normalize_charset(m.group(1)) if m else None
+
+
+def charset_from_meta(body: bytes) -> Optional[str]:
+    m = _META_RE.search(body[:META_SCAN_BYTES])
+    return normalize_charset(m.group(1).decode("ascii", "replace")) if m else None
+
+
+def _bom(body: bytes) -> Optional[str]:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def _is_utf8_with_multibyte(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _try(body: bytes, encoding: str) -> Optional[tuple[str, int]]:
+    """(text, replaced characters) if the body decodes under `encoding` with few errors, else None."""
+    try:
+        return body.decode(encoding), 0
+    except UnicodeDecodeError:
+        pass
+    except LookupError:
+        return None
+    text = body.decode(encoding, errors="replace")
+    bad = text.count("\ufffd")
+    if bad <= max(1, MAX_BAD_SHARE * len(text)):
+        return text, bad
+    return None
+
+
+def _detect(body: bytes) -> Optional[str]:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    best = from_bytes(body[:DETECT_BYTES]).best()
+    return normalize_charset(best.encoding) if best is not None else None
+
+
+def decode_html(body: bytes, content_type: Optional[str] = None) -> Decoded:
+    """Decode an HTML body using the header charset, then <meta>, then detection."""
+    bom = _bom(body)
+    if bom:
+        return Decoded(body.decode(bom, errors="replace"), bom, "bom")
+    utf8 = None  # computed once, lazily
+    tried = set()
+    for source, enc in (("header", charset_from_content_type(content_type)), ("meta", None)):
+        if source == "meta":
+            enc = charset_from_meta(body)
+        if not enc or enc in tried:
+            continue
+        tried.add(enc)
+        if enc in _LATIN:
+            if utf8 is None:
+                utf8 = _is_utf8_with_multibyte(body)
+            if utf8:
+                return Decoded(body.decode("utf-8"), "utf-8", "utf8")
+        got = _try(body, enc)
+        if got is not None:
+            return Decoded(got[0], enc, source, got[1])
+    # Nothing declared (or nothing that fits): UTF-8 if the bytes are UTF-8, else detect.
+    if utf8 or (utf8 is None and _is_utf8_with_multibyte(body)) or body.isascii():
+        return Decoded(body.decode("utf-8"), "utf-8", "utf8")
+    enc = _detect(body)
+    if enc:
+        got = _try(body, enc)
+        if got is not None:
+            return Decoded(got[0], enc, "detected", got[1])
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad > 0.01 * len(text):
+        text = body.decode("cp1252", errors="replace")
+        return Decoded(text, "cp1252", "fallback", text.count("\ufffd"))
+    return Decoded(text, "utf-8", "fallback", bad)

@@ -1,0 +1,76 @@
+"""Decoding: header charset, then <meta>, then detection; wrong declarations give no mojibake."""
+
+import codecs
+
+from clean.decode import charset_from_content_type, charset_from_meta, decode_html, normalize_charset
+
+FRENCH = ("<html><head><title>Été</title></head><body><p>Le garçon a mangé une crème brûlée à côté de "
+          "l'église, puis il est allé au marché où il a acheté des pêches, des abricots et un pâté.</p>"
+          "<p>Ça coûte très cher, a-t-il dit, mais c'était délicieux et la fête était réussie.</p></body></html>")
+RUSSIAN = ("<html><body><p>Мороз и солнце; день чудесный! Ещё ты дремлешь, друг прелестный, пора, красавица, "
+           "проснись: открой сомкнуты негой взоры навстречу северной Авроры, звездою севера явись!</p></body></html>")
+
+
+def test_charset_labels_map_to_what_browsers_use():
+    assert normalize_charset("ISO-8859-1") == "cp1252"
+    assert normalize_charset('"utf8"') == "utf-8"
+    assert normalize_charset("gb2312") == "gb18030"
+    assert normalize_charset("Shift_JIS") == "cp932"
+    assert normalize_charset("no-such-charset") is None
+    assert charset_from_content_type("text/html; charset=Windows-1251") == "cp1251"
+    assert charset_from_content_type("text/html") is None
+    assert charset_from_meta(b'<head><meta http-equiv="Content-Type" content="text/html; charset=koi8-r">') == "koi8-r"
+    assert charset_from_meta(b"<meta charset='utf-8'>") == "utf-8"
+
+
+def test_header_charset_comes_first():
+    body = RUSSIAN.encode("cp1251")
+    d = decode_html(body, "text/html; charset=windows-1251")
+    assert d.source == "header" and d.encoding == "cp1251" and "солнце" in d.text
+
+
+def test_meta_charset_when_the_header_has_none():
+    body = ('<html><head><meta charset="koi8-r"></head>' + RUSSIAN[6:]).encode("koi8-r")
+    d = decode_html(body, "text/html")
+    assert d.source == "meta" and "Мороз" in d.text
+
+
+def test_detection_when_nothing_is_declared():
+    d = decode_html(RUSSIAN.encode("cp1251"), "text/html")
+    assert d.source == "detected" and "красавица" in d.text
+    d = decode_html(FRENCH.encode("cp1252"), None)
+    assert d.source == "detected" and "brûlée" in d.text and "Ã" not in d.text
+
+
+def test_latin1_declared_but_utf8_bytes_is_read_as_utf8():
+    # The classic mojibake: a UTF-8 page whose server says ISO-8859-1 would come out as "garÃ§on".
+    d = decode_html(FRENCH.encode("utf-8"), "text/html; charset=ISO-8859-1")
+    assert d.encoding == "utf-8" and "garçon" in d.text and "Ã" not in d.text
+
+
+def test_utf8_declared_but_cp1252_bytes_falls_through_to_meta_or_detection():
+    body = FRENCH.replace("<head>", '<head><meta charset="windows-1252">').encode("cp1252")
+    d = decode_html(body, "text/html; charset=utf-8")
+    assert d.source == "meta" and "crème" in d.text
+    d = decode_html(FRENCH.encode("cp1252"), "text/html; charset=utf-8")
+    assert d.source == "detected" and "crème" in d.text
+
+
+def test_a_stray_invalid_byte_keeps_the_declared_charset():
+    body = FRENCH.encode("utf-8").replace(b"puis", b"pu\xffis")
+    d = decode_html(body, "text/html; charset=utf-8")
+    assert d.encoding == "utf-8" and d.errors == 1 and "garçon" in d.text and "\ufffd" in d.text
+
+
+def test_bom_and_utf16():
+    d = decode_html(codecs.BOM_UTF8 + FRENCH.encode("utf-8"), "text/html; charset=iso-8859-1")
+    assert d.source == "bom" and "garçon" in d.text
+    d = decode_html(FRENCH.encode("utf-16"), None)
+    assert d.source == "bom" and "garçon" in d.text
+
+
+def test_undecodable_bytes_never_raise():
+    d = decode_html(bytes(range(256)) * 20, "text/html; charset=utf-8")
+    assert isinstance(d.text, str) and d.text
+    d = decode_html(b"", None)
+    assert d.text == ""
