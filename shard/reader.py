@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from webtext.errors import InputError  # standard library only: shard.reader stays numpy-only
+
 MAGIC = 20240520
 VERSION = 1
 HEADER_INTS = 256
@@ -21,7 +23,7 @@ HEADER_BYTES = HEADER_INTS * 4
 TOKEN_DTYPE = np.dtype("<u2")
 
 
-class ShardError(ValueError):
+class ShardError(InputError, ValueError):
     """A shard file is missing, truncated or not in llm.c's format; the message names the file."""
 
 

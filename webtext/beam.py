@@ -18,10 +18,28 @@ import json
 import os
 from typing import Any, Callable, Iterable, Optional
 
-import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
+import logging
 
-from webtext import jsonl, stats as statslib
+
+# Notices Beam logs on every run that say nothing about the user's pipeline: the optional Google Cloud
+# client libraries (gs:// work dirs need apache-beam[gcp]), and worker processes echoing options meant
+# for the DirectRunner or a persistent worker directory they do not need.
+_BEAM_NOISE = ("apitools not found", "Discarding unparseable args", "No semi_persistent_directory found")
+
+
+def _drop_beam_noise(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not any(n in message for n in _BEAM_NOISE)
+
+
+logging.getLogger().addFilter(_drop_beam_noise)
+logging.getLogger("apache_beam.runners.portability.local_job_service").addFilter(_drop_beam_noise)
+logging.getLogger("apache_beam.options.pipeline_options").addFilter(_drop_beam_noise)
+
+import apache_beam as beam  # noqa: E402
+from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
+
+from webtext import jsonl, stats as statslib  # noqa: E402
 
 DIRECT_RUNNER = "DirectRunner"
 RUNNER_CLASSES = {
@@ -48,7 +66,8 @@ def pipeline_options(beam_cfg, *, job_name: Optional[str] = None, extra: Optiona
         mode = beam_cfg.direct_running_mode
         if mode == "multi_processing" and workers == 1:
             mode = "in_memory"  # one worker process buys nothing but start-up time
-        opts.update(direct_running_mode=mode, direct_num_workers=workers)
+        # Worker processes log every gRPC channel at INFO; keep their warnings and errors only.
+        opts.update(direct_running_mode=mode, direct_num_workers=workers, default_sdk_harness_log_level="WARNING")
     elif beam_cfg.runner == "dask":
         if beam_cfg.dask_address:
             opts["dask_client_address"] = beam_cfg.dask_address
@@ -64,10 +83,13 @@ def pipeline_options(beam_cfg, *, job_name: Optional[str] = None, extra: Optiona
 
 def run_pipeline(build: Callable[[beam.Pipeline], None], options: PipelineOptions) -> None:
     """Build a pipeline with `build(p)`, run it and wait; raises on failure."""
+    from webtext.quiet import filtered_stderr
+
     p = beam.Pipeline(options=options)
     build(p)
-    result = p.run()
-    result.wait_until_finish()
+    with filtered_stderr():
+        result = p.run()
+        result.wait_until_finish()
 
 
 # ---------------------------------------------------------------------------------------------
