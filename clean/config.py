@@ -129,6 +129,10 @@ class Config:
         "source: wikipedia, the free encyclopedia",
         "retrieved from \"https://en.wikipedia.org/",
     ])
+    # ...and copies whose HTML says where they came from even when the extracted text does not: a
+    # canonical link to a Wikipedia article, or Wikipedia's own "From Wikipedia" / "Retrieved from"
+    # lines in the page's markup (other MediaWiki sites, such as Fandom's, are kept).
+    wikipedia_html: bool = True
     # Further hosts to drop whole (and their subdomains), rejected as `blocked_host`.
     blocked_hosts: list[str] = field(default_factory=list)
     # Only HTTP responses with these status codes are extracted (others: `http_status`).

@@ -100,9 +100,17 @@ def _try(body: bytes, encoding: str) -> Optional[tuple[str, int]]:
         return None
     text = body.decode(encoding, errors="replace")
     bad = text.count("\ufffd")
-    if bad <= max(1, MAX_BAD_SHARE * len(text)):
-        return text, bad
-    return None
+    if bad > max(1, MAX_BAD_SHARE * len(text)):
+        return None
+    if encoding in ("utf-8", "utf-8-sig") and _non_ascii(text) - bad < bad:
+        # Declared UTF-8 but with fewer well-formed multi-byte characters than broken ones: a page in
+        # a legacy charset with a few accents ("Se\xf1ora"), not a UTF-8 page with a stray byte.
+        return None
+    return text, bad
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
 
 
 def _detect(body: bytes) -> Optional[str]:
@@ -110,8 +118,16 @@ def _detect(body: bytes) -> Optional[str]:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - a declared dependency
         return None
-    best = from_bytes(body[:DETECT_BYTES]).best()
-    return normalize_charset(best.encoding) if best is not None else None
+    matches = from_bytes(body[:DETECT_BYTES])
+    best = matches.best()
+    if best is None:
+        return None
+    # With few non-ASCII bytes several single-byte charsets fit equally well (ñ is ń in cp1250);
+    # among those tied with the best, prefer Windows-1252, the web's default for undeclared pages.
+    for m in matches:
+        if (m.chaos, m.coherence) == (best.chaos, best.coherence) and normalize_charset(m.encoding) == "cp1252":
+            return "cp1252"
+    return normalize_charset(best.encoding)
 
 
 def decode_html(body: bytes, content_type: Optional[str] = None) -> Decoded:

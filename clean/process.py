@@ -10,6 +10,7 @@ reaches the extractor.
 from __future__ import annotations
 
 import os
+import re
 from typing import Optional
 
 from webtext.record import make_reject, new_document
@@ -77,6 +78,24 @@ def host_matches(host: str, hosts: list[str]) -> Optional[str]:
     return None
 
 
+# Markup of a page copied from Wikipedia: a canonical link to an article on *.wikipedia.org (either
+# attribute order), Wikipedia's "From Wikipedia, the free encyclopedia" subtitle, or its "Retrieved
+# from" footer linking back. Searched (lower-cased) only in pages that contain "ikipedia" at all.
+WIKIPEDIA_HTML = re.compile(
+    rb"<link[^>]{0,300}?canonical[^>]{0,300}?https?://[a-z0-9\-.]*wikipedia\.org/wiki/"
+    rb"|<link[^>]{0,300}?https?://[a-z0-9\-.]*wikipedia\.org/wiki/[^>]{0,300}?canonical"
+    rb"|from wikipedia, the free encyclopedia"
+    rb"|retrieved from[^<]{0,20}<a[^>]{0,300}?https?://[a-z0-9\-.]*wikipedia\.org/")
+
+
+def wikipedia_markup(body: bytes) -> Optional[str]:
+    """The Wikipedia marker found in a page's HTML, or None."""
+    if b"ikipedia" not in body and b"IKIPEDIA" not in body:
+        return None
+    m = WIKIPEDIA_HTML.search(body.lower())
+    return m.group(0)[:120].decode("utf-8", "replace") if m else None
+
+
 class PageProcessor:
     """Turns Pages into documents or rejects under one Config (see module docstring)."""
 
@@ -121,6 +140,10 @@ class PageProcessor:
                 return "blocked_host", {"host": host}
         if not page.body.strip():
             return "empty", {"bytes": page.body_bytes}
+        if cfg.wikipedia_html and page.body_bytes <= cfg.extract.max_html_bytes:
+            marker = wikipedia_markup(page.body)
+            if marker:
+                return "wikipedia", {"marker": marker}
         if page.body_bytes > cfg.extract.max_html_bytes:
             return "too_large", {"bytes": page.body_bytes, "limit": cfg.extract.max_html_bytes}
         mime = mime_type(page.content_type)

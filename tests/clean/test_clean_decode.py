@@ -56,6 +56,15 @@ def test_utf8_declared_but_cp1252_bytes_falls_through_to_meta_or_detection():
     assert d.source == "detected" and "crème" in d.text
 
 
+def test_utf8_declared_cp1252_bytes_with_only_a_few_accents_is_not_utf8():
+    # Two accented letters in a long English page: too few bad bytes to be "many", but not one
+    # well-formed UTF-8 character either. Decoded as UTF-8 they would become U+FFFD.
+    body = ("<html><head><meta charset=utf-8></head><body><p>" + "A quiet letter about the harbour. " * 200
+            + "Signed, Se\u00f1ora P\u00e9rez.</p></body></html>").encode("cp1252")
+    d = decode_html(body, "text/html; charset=utf-8")
+    assert "Se\u00f1ora P\u00e9rez" in d.text and d.errors == 0 and d.source == "detected"
+
+
 def test_a_stray_invalid_byte_keeps_the_declared_charset():
     body = FRENCH.encode("utf-8").replace(b"puis", b"pu\xffis")
     d = decode_html(body, "text/html; charset=utf-8")

@@ -28,6 +28,14 @@ def proc():
     return PageProcessor(cfg, InProcessExtractor(cfg.extract))
 
 
+def test_a_mediawiki_page_that_is_not_from_wikipedia_is_kept(proc):
+    html = article_html(extra_body='<p>See also <a href="https://en.wikipedia.org/wiki/Storm">storms</a>.</p>')
+    html = html.replace("<head>", '<head><meta name="generator" content="MediaWiki 1.39">'
+                                  '<link rel="canonical" href="https://harbour.fandom.com/wiki/Storm">')
+    kind, rec = proc.process(page(html), {})
+    assert kind == "doc", rec.get("reason")
+
+
 def test_a_good_page_becomes_a_document(proc):
     stats = {}
     kind, doc = proc.process(page(article_html()), stats)
@@ -66,6 +74,14 @@ GERMAN = ["Der Gemeinderat hat sich gestern Abend in der alten Bibliothek getrof
     (lambda: page("<html><head><script>x=1</script></head><body></body></html>"), "no_text"),
     (lambda: page(article_html(extra_body="<p>This article uses material from the Wikipedia article "
                                           "Harbour.</p>")), "wikipedia"),
+    (lambda: page(article_html().replace("<head>", '<head><link rel="canonical" '
+                                          'href="https://en.wikipedia.org/wiki/Harbour">')), "wikipedia"),
+    (lambda: page(article_html().replace("<head>", '<head><link href="https://de.wikipedia.org/wiki/Hafen" '
+                                          'rel="canonical">')), "wikipedia"),
+    (lambda: page(article_html(extra_body='<div id="siteSub">From Wikipedia, the free encyclopedia</div>'
+                                          '<div class="printfooter">Retrieved from "<a dir="ltr" '
+                                          'href="https://en.wikipedia.org/w/index.php?oldid=1">here</a>"</div>')),
+     "wikipedia"),
     (lambda: page(article_html(paragraphs=GERMAN, lang="de")), "lang"),
     (lambda: page(article_html(paragraphs=["The sea wall will be repaired before the storms arrive."])),
      "too_short"),
