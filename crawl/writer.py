@@ -12,7 +12,11 @@ download times out because the reactor was stuck.
 
 The child ignores SIGINT and SIGTERM: it stops at end-of-file on the pipe, whether close() ended
 it or the parent died, and in both cases writes out every page it received, brings the index up to
-date and closes its WARC file. Frames are an 8-byte big-endian length and a pickled page.
+date and closes its WARC file.
+
+A frame is two 8-byte big-endian lengths, the page pickled without its body, and the body. The body
+is queued as the response's own bytes object, not copied: a page waiting here costs its body once,
+shared with the Response while that lives (crawl/README.md, "Memory").
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import struct
 import sys
 import traceback
 from collections import deque
+from itertools import islice
 from typing import Callable, Optional
 
-FRAME = struct.Struct("!Q")
+FRAME = struct.Struct("!QQ")  # length of the pickled page without its body, length of the body
 READ_SIZE = 1 << 20
+WRITEV_MAX = 64  # chunks per writev call (IOV_MAX is 1024 on Linux)
 
 
 class WriterFailed(RuntimeError):
@@ -66,11 +72,14 @@ class WriterProcess:
     def put(self, page: dict) -> None:
         if self.error is not None:
             raise WriterFailed(f"the WARC writer process is gone ({self.error})")
-        data = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)
-        frame = FRAME.pack(len(data)) + data
-        self.chunks.append(memoryview(frame))
-        self.waiting_bytes += len(frame)
-        if len(self.chunks) == 1:
+        body = page["body"]
+        meta = pickle.dumps({k: v for k, v in page.items() if k != "body"}, protocol=pickle.HIGHEST_PROTOCOL)
+        head = FRAME.pack(len(meta), len(body)) + meta
+        was_idle = not self.chunks
+        self.chunks.append(memoryview(head))
+        self.chunks.append(memoryview(body))
+        self.waiting_bytes += len(head) + len(body)
+        if was_idle:
             self.doWrite()
 
     def backlogged(self) -> bool:
@@ -79,9 +88,9 @@ class WriterProcess:
     def doWrite(self):
         """Write what the pipe takes now (called by put() and by the reactor when writable)."""
         while self.chunks:
-            buf = self.chunks[0]
+            batch = list(islice(self.chunks, WRITEV_MAX))
             try:
-                n = os.write(self.fd, buf)
+                n = os.writev(self.fd, batch)
             except BlockingIOError:
                 n = 0
             except OSError as e:  # the child is gone
@@ -91,11 +100,14 @@ class WriterProcess:
                 self._unwatch()
                 return None
             self.waiting_bytes -= n
-            if n < len(buf):
-                self.chunks[0] = buf[n:]
+            full = n == sum(len(b) for b in batch)
+            while self.chunks and n >= len(self.chunks[0]):
+                n -= len(self.chunks.popleft())
+            if n:
+                self.chunks[0] = self.chunks[0][n:]
+            if not full:  # the pipe is full: the reactor calls again when it is writable
                 self._watch()
                 return None
-            self.chunks.popleft()
         self._unwatch()
         return None
 
@@ -173,12 +185,15 @@ def _child(fd: int, make_files: Callable, sync_every_s: float) -> int:
     try:
         while True:
             while len(buf) - pos >= FRAME.size:
-                (n,) = FRAME.unpack_from(buf, pos)
-                if len(buf) - pos - FRAME.size < n:
-                    break
+                n_meta, n_body = FRAME.unpack_from(buf, pos)
                 start = pos + FRAME.size
-                files.write(pickle.loads(buf[start:start + n]))
-                pos = start + n
+                end = start + n_meta + n_body
+                if len(buf) < end:
+                    break
+                page = pickle.loads(buf[start:start + n_meta])
+                page["body"] = bytes(buf[start + n_meta:end])
+                files.write(page)
+                pos = end
             if pos:
                 del buf[:pos]
                 pos = 0

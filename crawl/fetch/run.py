@@ -63,6 +63,12 @@ def scrapy_settings(cfg, job: dict) -> dict:
             "crawl.fetch.middlewares.SafetyMiddleware": 50,
             # Between RedirectMiddleware (600) and HttpCompressionMiddleware (590): see process_response.
             "crawl.fetch.middlewares.BackoffRetryMiddleware": 595,
+            # Scrapy's two, with their memory bounded (see there): meta refresh without decoding
+            # every page, decompression that does not keep a gzip bomb's buffer in reference cycles.
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawl.fetch.middlewares.MetaRefreshMiddleware": 580,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "crawl.fetch.middlewares.HttpCompressionMiddleware": 590,
         },
         # Links are independent pages: no cookies, referers, proxies from the environment, depth or
         # URL-length filtering (a filtered start request would vanish without an outcome).
@@ -104,6 +110,9 @@ def main(argv: list[str]) -> int:
     if problems:
         print("crawl job: " + "; ".join(problems), file=sys.stderr)
         return 2
+    from crawl.fetch import memory
+
+    memory.map_large_blocks()  # before the WARC writer is forked, so it applies there too
     lock = _lock(os.path.join(job["state_dir"], "fetch.lock"))
     if lock is None:
         print(f"another crawl process holds {job['state_dir']}", file=sys.stderr)
@@ -132,9 +141,14 @@ def main(argv: list[str]) -> int:
         reason = "warc_writer_failed"
     with open(os.path.join(job["state_dir"], "fetch-last.json"), "w", encoding="utf-8") as fh:
         stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        _, peak = memory.rss_bytes()
+        at_open = getattr(crawler.spider, "rss_at_open", 0)
+        parts = memory.bound_parts(cfg.fetch.concurrent_requests, cfg.fetch.max_bytes, cfg.warc.writer_buffer_bytes)
         writer = resource.getrusage(resource.RUSAGE_CHILDREN)  # the WARC writer process, joined by close()
-        json.dump({"finish_reason": reason, "peak_rss_mb": round(peak_mb, 1),
+        mb = lambda n: round(n / memory.MB, 1)  # noqa: E731
+        json.dump({"finish_reason": reason, "peak_rss_mb": mb(peak), "rss_at_open_mb": mb(at_open),
+                   "rss_bound_mb": mb(at_open + sum(parts.values())),
+                   "rss_bound_parts_mb": {k: mb(v) for k, v in parts.items()},
                    "crawl_cpu_s": round(getattr(crawler.spider, "crawl_cpu_s", 0.0), 3),
                    "writer_pauses": getattr(crawler.spider, "writer_pauses", 0),
                    "writer_cpu_s": round(writer.ru_utime + writer.ru_stime, 3), "scrapy": stats}, fh, default=str,

@@ -19,7 +19,8 @@ from scrapy.exceptions import CloseSpider, StopDownload
 from scrapy.utils.asyncio import sleep
 from twisted.internet import task
 
-from crawl.fetch.middlewares import BackoffRetryMiddleware
+from crawl.fetch.memory import rss_bytes
+from crawl.fetch.middlewares import TOO_LARGE_DECODED, BackoffRetryMiddleware
 from crawl.fetch.resolver import BLOCKED
 from crawl.outcomes import classify_exception, failure_record, is_html
 from crawl.writer import WriterFailed
@@ -91,6 +92,9 @@ class LinkSpider(Spider):
 
     def on_page(self, response):
         link = response.meta["link"]
+        if TOO_LARGE_DECODED in response.meta:  # cut during decompression (see HttpCompressionMiddleware)
+            self._fail(link, "too_large", response.meta[TOO_LARGE_DECODED])
+            return
         ctype = response.headers.get(b"Content-Type")
         ok, media = is_html(ctype.decode("latin-1") if ctype else None, self.content_types, response.body[:1024])
         if not ok:
@@ -137,6 +141,9 @@ class LinkSpider(Spider):
         if not self.crawler.engine.running:
             return  # shutting down: not an outcome; the link is tried again on resume
         exc = failure.value
+        if TOO_LARGE_DECODED in request.meta:  # an error status, with a body cut during decompression
+            self._fail(link, "too_large", request.meta[TOO_LARGE_DECODED])
+            return
         if isinstance(exc, StopDownload):
             response = exc.response
             status = response.status
@@ -179,6 +186,7 @@ class LinkSpider(Spider):
 
     def on_opened(self, spider):
         self.cpu_at_open = _cpu_seconds()
+        self.rss_at_open = rss_bytes()[0]  # the baseline of the memory bound (crawl.fetch.memory)
         self._ticker = task.LoopingCall(self._tick)
         self._ticker.start(1.0, now=False)
 

@@ -145,6 +145,7 @@ class HostileSite:
         "/bad-charset": "stored",
         "/mislabelled-charset": "stored",
         "/redirect-ok": "stored",
+        "/meta-refresh": "stored",  # a 48 KB page whose <meta http-equiv="refresh"> leads to /ok-target
         "/flaky": "stored",
         "/flaky-plain": "stored",
         "/gzipped": "stored",  # an ordinary gzip-encoded page: stored decoded  # a 503 whose text/plain body is stopped at the headers, then retried
@@ -183,6 +184,9 @@ class HostileSite:
                 b'<html><head><meta charset="shift_jis"></head><body>latin-1 na\xefve</body></html>'
         if path == "/redirect-ok":
             return 301, [("Location", "/ok-target")], b""
+        if path == "/meta-refresh":
+            return 200, [HTML], (b'<html><head><meta http-equiv="refresh" content="0; url=/ok-target"></head><body>'
+                                 + b"<p>moved</p>" * 4000 + b"</body></html>")
         if path == "/flaky":
             self.flaky_calls += 1
             if self.flaky_calls == 1:
