@@ -188,27 +188,46 @@ def compare_stage(a_dir: str, b_dir: str, stage: str) -> list[str]:
 
 
 class KillOnce(WorkerPlugin):
-    """A Dask worker plugin that kills its own worker process, once in the whole cluster, right after
-    a task whose key contains `step` finishes there (its files written, its result not yet reported):
-    the scheduler must run that task again and recompute whatever else the dead worker held. The
-    first worker to get there creates `marker` (O_EXCL), so exactly one worker dies."""
+    """A Dask worker plugin that kills its own worker process, once in the whole cluster (the first
+    worker to get there creates `marker` with O_EXCL, so exactly one dies), at a chosen point:
+
+    - when="task_done": right after a task whose key contains `where` finished on it (its files
+      written, its result not yet reported): the scheduler must run that task again and recompute
+      whatever else the dead worker held;
+    - when="before_rename": in the middle of a whole-file write whose destination path contains
+      `where`, after the temporary file is written and before it is renamed into place (os.replace
+      is wrapped in the worker): the file is never finished by this worker, its task runs again
+      elsewhere, and the temporary file stays behind.
+    """
 
     name = "webtext-kill-once"
 
-    def __init__(self, step: str, marker: str):
-        self.step, self.marker = step, marker
+    def __init__(self, where: str, marker: str, when: str = "task_done"):
+        assert when in ("task_done", "before_rename")
+        self.where, self.marker, self.when = where, marker, when
 
-    def setup(self, worker):
-        self.worker = worker
-
-    def transition(self, key, start, finish, **kwargs):
-        name = key[0] if isinstance(key, tuple) else key
-        if finish != "memory" or self.step not in str(name):
-            return
+    def _kill(self, **info) -> None:
         try:
             fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             return
-        os.write(fd, json.dumps({"pid": os.getpid(), "key": str(key), "worker": self.worker.address}).encode())
+        os.write(fd, json.dumps({"pid": os.getpid(), "worker": self.worker.address, **info}).encode())
         os.close(fd)
         os._exit(17)
+
+    def setup(self, worker):
+        self.worker = worker
+        if self.when == "before_rename":
+            replace = os.replace
+
+            def replace_or_die(src, dst, *args, **kwargs):
+                if self.where in str(dst) and not os.path.exists(self.marker):
+                    self._kill(tmp=str(src), path=str(dst), tmp_written=os.path.exists(src))
+                return replace(src, dst, *args, **kwargs)
+
+            os.replace = replace_or_die
+
+    def transition(self, key, start, finish, **kwargs):
+        name = key[0] if isinstance(key, tuple) else key
+        if self.when == "task_done" and finish == "memory" and self.where in str(name):
+            self._kill(key=str(key))

@@ -93,8 +93,8 @@ def cluster(request):
 
 
 def killed_run(direct, cluster, tmp_path):
-    """dedupe and shard on `cluster`, where one worker process dies right after it wrote a shard of
-    dedupe's documents (before the scheduler heard of it). Returns (work folder, run stages, marker)."""
+    """dedupe and shard of the reference's clean output, on `cluster`. Returns (work folder, a function
+    that runs the two stages, the path of KillOnce's marker)."""
     work = new_work_dir(direct["root"], f"killed-{tmp_path.name}", direct["crawl"])
     shutil.copytree(os.path.join(direct["work"], "clean"), os.path.join(work, "clean"))
     config = write_config(str(tmp_path / "killed.yaml"), work, direct["miniweb"],
@@ -104,29 +104,34 @@ def killed_run(direct, cluster, tmp_path):
 
 
 @pytest.mark.parametrize("cluster", [3], indirect=True)
-def test_a_worker_killed_mid_stage_is_replaced_and_the_output_is_the_same(direct, cluster, tmp_path):
-    """Dask reruns the lost task and recomputes what the dead worker held; the whole-file atomic
-    writes make the rerun harmless; the nanny starts a new worker in place of the dead one."""
+def test_a_worker_killed_mid_write_is_replaced_and_the_output_is_the_same(direct, cluster, tmp_path):
+    """A worker process dies in the middle of writing a file of dedupe's documents (the temporary file
+    written, not yet renamed). Dask runs the lost task again on the other worker and recomputes what
+    the dead one held; the nanny starts a new worker in its place; the stage runner removes the dead
+    writer's temporary file; the output is the reference's, byte for byte."""
     import dask.distributed as ddist
 
     work, run, marker = killed_run(direct, cluster, tmp_path)
     with ddist.Client(cluster, set_as_default=False) as client:
         before = set(client.scheduler_info()["workers"])
-        client.register_plugin(KillOnce("WriteDocs/WriteShard", marker))
+        client.register_plugin(KillOnce(os.path.join("dedupe.partial", "docs", "docs-"), marker,
+                                        when="before_rename"))
         run()
         client.wait_for_workers(2, timeout=60)
         after = set(client.scheduler_info()["workers"])
     with open(marker, encoding="utf-8") as f:
         killed = json.load(f)
     assert killed["worker"] in before and killed["worker"] not in after, (killed, before, after)
-    assert "WriteDocs/WriteShard" in killed["key"]
+    assert killed["tmp_written"] and ".tmp." in killed["tmp"]
+    assert not os.path.exists(killed["tmp"].replace("dedupe.partial", "dedupe"))
     problems = compare_stage(direct["work"], work, "dedupe") + compare_stage(direct["work"], work, "shard")
     assert not problems, problems
 
 
 @pytest.mark.parametrize("cluster", [0], indirect=True)
 def test_a_stage_that_loses_a_worker_fails_cleanly_and_reruns_to_the_same_output(direct, cluster, tmp_path):
-    """With no retries allowed the stage fails (KilledWorker): nothing is marked done, and the rerun
+    """A worker dies right after it wrote a shard of dedupe's documents, before the scheduler heard of
+    it. With no retries allowed the stage fails (KilledWorker): nothing is marked done, and the rerun
     (the worker replaced, the kill spent) writes the same bytes as the reference."""
     import dask.distributed as ddist
 
