@@ -326,12 +326,14 @@ def _split_by_key(parts, n: int) -> list:
 
 
 def _join_groups(pieces) -> list:
+    # The pieces are other tasks' results, kept in the worker's memory and read again if this task
+    # is rerun: they are copied, never extended in place.
     out: dict = {}
     for piece in pieces:
         for hk, (key, values) in piece.items():
             entry = out.get(hk)
             if entry is None:
-                out[hk] = [key, values]
+                out[hk] = [key, list(values)]
             else:
                 entry[1].extend(values)
     return [(key, values) for key, values in out.values()]
@@ -585,22 +587,29 @@ class DaskPipelineResult(PipelineResult):
         # seconds: cluster (start or connect), translate (with Dask's graph optimisation), submit,
         # compute (submission to the last task); and the partitions P and the tasks of the graph
         self.timings = timings
+        self.submitted = time.perf_counter()
 
     def wait_until_finish(self, duration=None):
         if self._state != PipelineState.RUNNING:
             return self._state
-        started = time.perf_counter()
         failed = True
         try:
             self.future.result(timeout=None if duration is None else duration / 1000)
             self._state = PipelineState.DONE
             failed = False
+        except TimeoutError:
+            if duration is not None and not self.future.done():
+                failed = None  # still running: Beam's contract is to return the state, not to stop
+                return self._state
+            self._state = PipelineState.FAILED
+            raise
         except BaseException:
             self._state = PipelineState.FAILED
             raise
         finally:
-            self.timings["compute"] = round(time.perf_counter() - started, 3)
-            self._finish(failed)
+            if failed is not None:
+                self.timings["compute"] = round(time.perf_counter() - self.submitted, 3)
+                self._finish(failed)
         return self._state
 
     def _finish(self, failed: bool) -> None:
