@@ -20,8 +20,12 @@ full one; that run's wall time is the fixed cost of a pipeline (start-up: worker
 DirectRunner, graph translation and scheduling for Dask), and "once started" is the rate over the
 difference. The Dask cluster's own start (once per process: `webtext run` reuses it for clean, dedupe
 and shard) is timed apart, and the Dask runner's phases of the full run are listed (translate:
-Beam graph -> Dask graph; compute: from submission to the last task). Two workers against one is a
-wall-clock ratio: it needs two idle cores.
+Beam graph -> Dask graph; compute: from submission to the last task).
+
+Two workers against one is a wall-clock ratio: it needs two idle cores. The baseline, measured in the
+same run, is what the machine gives two processes on the stages' core work without any runner
+(trafilatura.extract on the same pages; MinHash signatures of the same documents), split in two
+halves against one process doing all of it.
 """
 
 from __future__ import annotations
@@ -42,6 +46,45 @@ for p in (REPO, BENCH):
         sys.path.insert(0, p)
 
 TINY_PAGES, TINY_DOCS = 2, 20
+
+
+# -- the baseline: how much two processes get out of this machine, on the stages' own core work ------
+
+
+def _extract_all(pages) -> int:
+    import trafilatura
+
+    for _, body in pages:
+        trafilatura.extract(body)
+    return len(pages)
+
+
+def _sign_all(texts) -> int:
+    from dedupe import text as textlib
+    from dedupe.minhash import Signer
+
+    signer = Signer(128, 1)
+    for t in texts:
+        signer.sign(textlib.ngram_hashes(textlib.shingle_token_hashes(t), 5, whole_if_shorter=True))
+    return len(texts)
+
+
+def two_process_ratio(fn, items) -> float:
+    """Wall-clock speed of `fn` over `items` split between two processes, over one process doing all
+    of them (both pools started and warmed first): what the machine offers a second worker."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as one, ctx.Pool(2) as two:
+        one.map(fn, [items[:2]])
+        two.map(fn, [items[:2], items[2:4]])
+        t = time.perf_counter()
+        one.map(fn, [items])
+        t_one = time.perf_counter() - t
+        t = time.perf_counter()
+        two.map(fn, [items[0::2], items[1::2]])
+        t_two = time.perf_counter() - t
+    return t_one / t_two
 
 
 def fake_upstream(work: str, stage: str) -> None:
@@ -129,7 +172,7 @@ def measure(runners, works: dict, sizes: dict, data: str, log) -> tuple[list, di
     return rows, cluster_start
 
 
-def print_table(rows, cluster_start, sizes, files) -> None:
+def print_table(rows, cluster_start, sizes, files, baseline) -> None:
     unit = {"clean": "pages", "dedupe": "docs"}
     for stage in ("clean", "dedupe"):
         what = (f"{sizes['clean']} pages in {files} WARC files" if stage == "clean"
@@ -152,7 +195,8 @@ def print_table(rows, cluster_start, sizes, files) -> None:
             if one and two:
                 started = (f" ({two['started_per_s'] / one['started_per_s']:.2f}x once started)"
                            if one["started_per_s"] and two["started_per_s"] else "")
-                print(f"  {runner}: 2 workers / 1 = {one['seconds'] / two['seconds']:.2f}x wall{started}")
+                print(f"  {runner}: 2 workers / 1 = {one['seconds'] / two['seconds']:.2f}x wall{started}; "
+                      f"the bare work on 2 processes / 1: {baseline[stage]}x")
         d1 = next((r for r in rows if r["stage"] == stage and (r["runner"], r["workers"]) == ("direct", 1)), None)
         for r in rows:
             if d1 and r["stage"] == stage and r["runner"] == "dask":
@@ -209,17 +253,21 @@ def main(argv=None) -> int:
             print(f"  {row['stage']:<7} {row['runner']:<7} {row['workers']} worker(s): {row['seconds']:.2f}s "
                   f"(tiny input {row['startup_s']:.2f}s)", flush=True)
 
+        baseline = {"clean": round(two_process_ratio(_extract_all, pages), 2),
+                    "dedupe": round(two_process_ratio(_sign_all, [d["text"] for d in docs]), 2)}
+        print(f"baseline, 2 processes / 1 on the bare work: trafilatura.extract {baseline['clean']}x, "
+              f"MinHash signatures {baseline['dedupe']}x", flush=True)
         rows, cluster_start = measure(runners, works, sizes, data, log)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print_table(rows, cluster_start, sizes, args.files)
+    print_table(rows, cluster_start, sizes, args.files, baseline)
     outs = {(r["stage"], json.dumps(r["counts"], sort_keys=True)) for r in rows}
     if len(outs) != 2:
         print("\nWARNING: the runners' counts differ:", sorted(outs), file=sys.stderr)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"sizes": sizes, "files": args.files, "cluster_start_s": cluster_start, "runs": rows}, f,
-                      indent=1)
+            json.dump({"sizes": sizes, "files": args.files, "two_process_baseline": baseline,
+                       "cluster_start_s": cluster_start, "runs": rows}, f, indent=1)
     return 0
 
 

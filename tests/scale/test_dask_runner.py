@@ -214,3 +214,18 @@ def test_stable_hash_is_the_same_in_every_process():
         out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONHASHSEED=seed),
                              capture_output=True, text=True, check=True).stdout
         assert json.loads(out.strip().splitlines()[-1]) == here
+
+
+def test_the_shuffle_groups_every_key_once_whatever_the_split():
+    """Pieces split by a stable hash, joined per output partition: each key lands in exactly one
+    output partition, with all its values, in input order; unhashable keys (a list; the DirectRunner
+    refuses them) are grouped by their pickle."""
+    parts = [[("a", 1), ("b", 2), ([1, "l"], 3)], [("a", 4), (("t", 1), 5), ([1, "l"], 6)], []]
+    for n in (1, 3):
+        pieces = [beam_dask._split_by_key([p], n) for p in parts]
+        joined = [beam_dask._join_groups([piece[j] for piece in pieces]) for j in range(n)]
+        groups = [g for out in joined for g in out]
+        assert sorted(map(repr, groups)) == sorted(map(repr, [("a", [1, 4]), ("b", [2]), ([1, "l"], [3, 6]),
+                                                              (("t", 1), [5])]))
+        again = [beam_dask._join_groups([piece[j] for piece in pieces]) for j in range(n)]
+        assert again == joined  # a rerun of a join reads the same pieces: they were not changed
