@@ -225,6 +225,41 @@ class _SideInput:
         return (_windowed(v) for v in self.values)
 
 
+def _dumps(obj) -> bytes:
+    try:
+        return pickle.dumps(obj, protocol=4)
+    except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a lambda among the elements
+        import cloudpickle
+
+        return cloudpickle.dumps(obj, protocol=4)
+
+
+class _Part(list):
+    """A partition's elements. Not a plain list, so that Dask pickles it whole when it moves between
+    workers: a plain list or dict is serialised element by element (measured: a dict of 200,000
+    entries, 17 MB pickled, took 6 s to move between two local workers, against 0.6 s pickled and
+    unpickled whole). Pickled with protocol 4: numpy arrays travel in band and arrive in freshly
+    allocated, aligned memory."""
+
+    def __reduce__(self):
+        return (_loads_part, (_dumps(list(self)),))
+
+
+class _Groups(dict):
+    """One shuffle bucket, {key: [key, values]}; moves between workers as _Part does."""
+
+    def __reduce__(self):
+        return (_loads_groups, (_dumps(dict(self)),))
+
+
+def _loads_part(blob: bytes) -> _Part:
+    return _Part(pickle.loads(blob))
+
+
+def _loads_groups(blob: bytes) -> _Groups:
+    return _Groups(pickle.loads(blob))
+
+
 class _Bundles:
     """One DoFn in one worker thread: unpickled and set up once, then run bundle after bundle."""
 
@@ -241,7 +276,7 @@ class _Bundles:
         self.runner.setup()
 
     def run(self, items) -> list:
-        self.out = out = []
+        self.out = out = _Part()
         self.runner.start()
         for item in items:
             self.runner.process(_windowed(item))
@@ -257,11 +292,33 @@ _BUNDLES: dict = {}  # (spec key, thread id) -> _Bundles, in each worker process
 _BUNDLES_LOCK = threading.Lock()
 
 
-def _run_bundle(items, cache_id: str, spec: bytes, *side_values) -> list:
+_SIDES: dict = {}  # side input name -> its elements, unpickled once per worker process
+
+
+def _side_blob(parts) -> bytes:
+    """A side input's elements, pickled where they were computed. Pickle protocol 4 keeps numpy
+    arrays in band, so the reader's copy is freshly allocated: arrays that Dask deserialises in place
+    can sit at unaligned addresses, where numpy runs several times slower (measured: the dedupe
+    contamination scan, 2.8 s against 0.8 s per task, on the worker that received the index)."""
+    import cloudpickle
+
+    return cloudpickle.dumps(_concat(parts), protocol=4)
+
+
+def _side_values(name: str, blob: bytes) -> list:
+    values = _SIDES.get(name)
+    if values is None:
+        values = pickle.loads(blob)
+        with _BUNDLES_LOCK:
+            values = _SIDES.setdefault(name, values)
+    return values
+
+
+def _run_bundle(items, cache_id: str, spec: bytes, side_names: tuple, *side_blobs) -> list:
     key = (cache_id, threading.get_ident())
     bundles = _BUNDLES.get(key)
     if bundles is None:
-        bundles = _Bundles(spec, side_values)
+        bundles = _Bundles(spec, [_side_values(n, b) for n, b in zip(side_names, side_blobs)])
         with _BUNDLES_LOCK:
             _BUNDLES[key] = bundles
     try:
@@ -283,6 +340,8 @@ def _teardown_run(run_id: str) -> int:
     with _BUNDLES_LOCK:
         keys = [k for k in _BUNDLES if k[0].startswith(prefix)]
         done = [_BUNDLES.pop(k) for k in keys]
+        for name in [n for n in _SIDES if n.startswith(f"webtext-side-{run_id}-")]:
+            del _SIDES[name]
     for bundles in done:
         try:
             bundles.teardown()
@@ -292,11 +351,11 @@ def _teardown_run(run_id: str) -> int:
 
 
 def _select(items, tag) -> list:
-    return [v for t, v in items if t == tag]
+    return _Part(v for t, v in items if t == tag)
 
 
 def _concat(parts) -> list:
-    return [x for part in parts for x in part]
+    return _Part(x for part in parts for x in part)
 
 
 def _count(items) -> list:
@@ -328,7 +387,7 @@ def _hashable(key):
 
 def _split_by_key(parts, n: int) -> list:
     """Input partitions -> n buckets, each {key: [key, values]}, by a stable hash of the key."""
-    buckets: list = [{} for _ in range(n)]
+    buckets: list = [_Groups() for _ in range(n)]
     bucket = buckets[0]
     for part in parts:
         for key, value in part:
@@ -358,11 +417,11 @@ def _join_groups(pieces) -> list:
                 out[hk] = [key, list(values)]
             else:
                 entry[1].extend(values)
-    return [(key, values) for key, values in out.values()]
+    return _Part((key, values) for key, values in out.values())
 
 
 def _split_round_robin(parts, n: int, start: int) -> list:
-    buckets: list = [[] for _ in range(n)]
+    buckets: list = [_Part() for _ in range(n)]
     i = start
     for part in parts:
         for x in part:
@@ -414,6 +473,7 @@ class _Translator(PipelineVisitor):
         self.creates: dict = {}  # _Create transforms -> their values
         self.consumed: set = set()
         self.specs = 0
+        self.side_count = 0
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -513,10 +573,11 @@ class _Translator(PipelineVisitor):
         main = self.bag_of(node.inputs[0])
         sides = []
         side_meta = []
-        for k, si in enumerate(node.side_inputs):
+        for si in node.side_inputs:
             source = self.bag_of(si.pvalue)
-            name = f"{self._uid('side-' + _name(label))}-{k}"
-            sides.append(self._item(name, (_concat, [(source.name, i) for i in range(source.npartitions)]),
+            name = f"webtext-side-{self.run_id}-{self.side_count}"
+            self.side_count += 1
+            sides.append(self._item(name, (_side_blob, [(source.name, i) for i in range(source.npartitions)]),
                                     [source]))
             side_meta.append((type(si), si._view_options()))
         spec = pickler.dumps((t.fn, t.args, t.kwargs, node.inputs[0].windowing, side_meta, label, tags))
@@ -529,8 +590,10 @@ class _Translator(PipelineVisitor):
             deps.append(self._item(spec_key, spec, []))
             spec = spec_key
         # Args that name a graph key (a big spec, the side inputs) are replaced by its value in the
-        # task; the cache id must not be one, hence the suffix.
-        return _map(main, _name(label), _run_bundle, spec_key + "#", spec, *(s.key for s in sides), deps=deps)
+        # task; the ids of the caches must not be keys, hence the suffix.
+        names = tuple(si.key + "#" for si in sides)
+        return _map(main, _name(label), _run_bundle, spec_key + "#", spec, names, *(si.key for si in sides),
+                    deps=deps)
 
     def leaves(self) -> list:
         return [bag for node, bag in self.bags.items() if node not in self.consumed]

@@ -119,10 +119,18 @@ def new_work_dir(root: str, name: str, crawl_dir: str) -> str:
 def write_benchmark(clean_docs_dir: str, path: str) -> dict:
     """An evaluation set planted from the crawled documents themselves, so decontamination has work:
     a 60-word passage from the middle of one long document (that document is cut) and the whole text
-    of another (that one is removed). Taken in id order: the same whichever runner cleaned."""
+    of another (that one is removed), and of their copies, if any survive dedupe. Taken in the order of
+    their host and path (not their ids, which hash the URL with the server's port, new every run): the
+    same documents every run, whichever runner cleaned."""
+    from urllib.parse import urlsplit
+
     from webtext.beam import read_sharded
 
-    docs = sorted(read_sharded(clean_docs_dir, "docs"), key=lambda d: d["id"])
+    def where(doc):
+        u = urlsplit(doc["url"])
+        return u.hostname, u.path, u.query
+
+    docs = sorted(read_sharded(clean_docs_dir, "docs"), key=where)
     long_docs = [d for d in docs if len(d["text"].split()) > 400]
     cut, drop = long_docs[0], long_docs[1]
     words = cut["text"].split()

@@ -43,7 +43,7 @@ def success(work, stage):
 
 
 def test_the_reference_run_exercises_every_path(direct):
-    """Both WARC files, exact and near duplicates, exact Jaccard checks, a cut and a removed document,
+    """Both WARC files, exact and near duplicates, exact Jaccard checks, cut and removed documents,
     several train shards: the comparisons below cover all of it."""
     work = direct["work"]
     assert success(work, "crawl")["counts"]["out"] > 100
@@ -52,7 +52,7 @@ def test_the_reference_run_exercises_every_path(direct):
     d = success(work, "dedupe")["stats"]
     assert d["exact_duplicates"] > 0 and d["near_duplicates"] > 0
     assert d["candidates"]["exact_checks"] > 0
-    assert d["contamination"]["planted"]["docs_cut"] == 1 and d["contamination"]["planted"]["docs_removed"] == 1
+    assert d["contamination"]["planted"]["docs_cut"] >= 1 and d["contamination"]["planted"]["docs_removed"] >= 1
     shards = success(work, "shard")["stats"]["shards"]
     assert sum(s["split"] == "train" for s in shards) >= 2 and any(s["split"] == "val" for s in shards)
 
