@@ -29,11 +29,22 @@ def test_dask_address_and_pass_through_options_reach_the_runner_under_their_flag
     assert local.view_as(DaskOptions).address is None
 
 
+IMAGE = "registry.example.org/webtext-beam:0.1"
+
+
 @pytest.mark.parametrize("runner, options, expected", [
-    ("flink", {"flink_master": "jm:8081", "parallelism": 8}, {"runner": "FlinkRunner", "flink_master": "jm:8081"}),
-    ("spark", {"spark_master_url": "spark://m:7077"}, {"runner": "SparkRunner", "spark_master_url": "spark://m:7077"}),
-    ("dataflow", {"project": "p", "region": "europe-west4", "temp_location": "gs://b/tmp"},
-     {"runner": "DataflowRunner", "project": "p", "region": "europe-west4", "temp_location": "gs://b/tmp"}),
+    # the blocks of docs/scaling.md
+    ("flink", {"flink_master": "flink-jm:8081", "parallelism": 64, "environment_type": "DOCKER",
+               "sdk_container_image": IMAGE},
+     {"runner": "FlinkRunner", "flink_master": "flink-jm:8081", "parallelism": 64, "environment_type": "DOCKER",
+      "sdk_container_image": IMAGE}),
+    ("spark", {"spark_master_url": "spark://spark-master:7077", "environment_type": "DOCKER",
+               "sdk_container_image": IMAGE},
+     {"runner": "SparkRunner", "spark_master_url": "spark://spark-master:7077", "sdk_container_image": IMAGE}),
+    ("dataflow", {"project": "my-project", "region": "europe-west4", "temp_location": "gs://my-bucket/tmp",
+                  "sdk_container_image": IMAGE},
+     {"runner": "DataflowRunner", "project": "my-project", "region": "europe-west4",
+      "temp_location": "gs://my-bucket/tmp", "sdk_container_image": IMAGE}),
     ("direct", {}, {"runner": "DirectRunner", "direct_running_mode": "multi_processing"}),
 ])
 def test_pass_through_options_for_the_other_runners(runner, options, expected):
