@@ -44,7 +44,7 @@ from webtext import jsonl, stats as statslib  # noqa: E402
 DIRECT_RUNNER = "DirectRunner"
 RUNNER_CLASSES = {
     "direct": DIRECT_RUNNER,
-    "dask": "webtext.beam_dask.CompleteDaskRunner",  # Beam's DaskRunner with its faults fixed
+    "dask": "webtext.beam_dask.WebtextDaskRunner",  # our translation onto dask.distributed
     "flink": "FlinkRunner",
     "spark": "SparkRunner",
     "dataflow": "DataflowRunner",
@@ -69,6 +69,8 @@ def pipeline_options(beam_cfg, *, job_name: Optional[str] = None, extra: Optiona
         # Worker processes log every gRPC channel at INFO; keep their warnings and errors only.
         opts.update(direct_running_mode=mode, direct_num_workers=workers, default_sdk_harness_log_level="WARNING")
     elif beam_cfg.runner == "dask":
+        import webtext.beam_dask  # noqa: F401 - registers the Dask options (Beam's and ours)
+
         if beam_cfg.dask_address:
             opts["dask_client_address"] = beam_cfg.dask_address
         else:
@@ -78,7 +80,53 @@ def pipeline_options(beam_cfg, *, job_name: Optional[str] = None, extra: Optiona
     opts.update(beam_cfg.options)
     if extra:
         opts.update(extra)
-    return PipelineOptions(flags=[], **opts)
+    return PipelineOptions(flags=[], **_option_dests(opts))
+
+
+def _option_dests(opts: dict) -> dict:
+    """Options named as on a command line (`dask_client_address`) -> Beam's names for them (the
+    argparse dest: `address`). Beam reads keyword options by dest and drops any other name with only a
+    warning, so a misspelt pass-through option would be lost: it is an error instead."""
+    from webtext.errors import ConfigError
+
+    flags = _beam_flags()
+    dests = set(flags.values())
+    out, unknown = {}, []
+    for key, value in opts.items():
+        if key in flags:
+            out[flags[key]] = value
+        elif key in dests:
+            out[key] = value
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ConfigError([f"beam.options.{k}: not a pipeline option of any Beam runner installed here"
+                           for k in sorted(unknown)])
+    return out
+
+
+def _beam_flags() -> dict:
+    """Every pipeline option registered in this process: flag name without dashes -> dest."""
+    from apache_beam.options.pipeline_options import _BeamArgumentParser
+
+    names: dict = {}
+    seen: set = set()
+    todo = [PipelineOptions]
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        parser = _BeamArgumentParser(add_help=False)
+        try:
+            cls._add_argparse_args(parser)
+        except Exception:  # noqa: BLE001 - an options class that cannot describe itself adds nothing
+            continue
+        for action in parser._actions:
+            for flag in action.option_strings:
+                names.setdefault(flag.lstrip("-"), action.dest)
+    return names
 
 
 def run_pipeline(build: Callable[[beam.Pipeline], None], options: PipelineOptions) -> None:

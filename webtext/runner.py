@@ -30,6 +30,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -287,6 +288,9 @@ class Runner:
             raise  # the partial folder stays: a resumable stage continues there, others restart
         if not isinstance(result, StageResult):
             raise TypeError(f"{name}.stage.run must return a StageResult, got {type(result).__name__}")
+        stray = remove_temporary_files(partial)
+        if stray:
+            self.progress.note(name, f"removed {stray} temporary file(s) of writes cut short (a lost worker's)")
         record = {
             "stage": name,
             "fingerprint": fp,
@@ -307,6 +311,22 @@ class Runner:
         _swap_into_place(partial, final)
         self.progress.done(name, record)
         return record
+
+
+_TEMPORARY_FILE = re.compile(r"\.tmp\.\d+$")
+
+
+def remove_temporary_files(folder: str) -> int:
+    """Delete the `<file>.tmp.<pid>` files under a finished stage's folder. Workers write each output
+    file whole under such a name and rename it into place; one that died in between (a Dask worker
+    lost mid-stage) leaves its temporary file behind, while the retried task wrote the file itself."""
+    removed = 0
+    for dirpath, _, names in os.walk(folder):
+        for n in names:
+            if _TEMPORARY_FILE.search(n):
+                os.remove(os.path.join(dirpath, n))
+                removed += 1
+    return removed
 
 
 def _completion_id(success: dict) -> str:
