@@ -80,20 +80,29 @@ def host_matches(host: str, hosts: list[str]) -> Optional[str]:
 
 # Markup of a page copied from Wikipedia: a canonical link to an article on *.wikipedia.org (either
 # attribute order), Wikipedia's "From Wikipedia, the free encyclopedia" subtitle, or its "Retrieved
-# from" footer linking back. Searched (lower-cased) only in pages that contain "ikipedia" at all.
+# from" footer linking back. Every alternative contains "wikipedia", at most _BEFORE bytes after the
+# match starts (5 + 300 + 9 + 300 + 8 bytes, then a host name of at most 253) and ending at most
+# _AFTER bytes after it; so only windows around the occurrences of "ikipedia" are searched
+# (lower-cased), not the whole page: news pages link to Wikipedia often, and lower-casing and
+# searching all of a 170 KB page cost more than the rest of the page's checks together. One scan
+# for "ikipedia" (0.06 ms on a 170 KB page): markup written all in capitals is not looked for.
 WIKIPEDIA_HTML = re.compile(
     rb"<link[^>]{0,300}?canonical[^>]{0,300}?https?://[a-z0-9\-.]*wikipedia\.org/wiki/"
     rb"|<link[^>]{0,300}?https?://[a-z0-9\-.]*wikipedia\.org/wiki/[^>]{0,300}?canonical"
     rb"|from wikipedia, the free encyclopedia"
     rb"|retrieved from[^<]{0,20}<a[^>]{0,300}?https?://[a-z0-9\-.]*wikipedia\.org/")
+_BEFORE, _AFTER = 1024, 400
 
 
 def wikipedia_markup(body: bytes) -> Optional[str]:
     """The Wikipedia marker found in a page's HTML, or None."""
-    if b"ikipedia" not in body and b"IKIPEDIA" not in body:
-        return None
-    m = WIKIPEDIA_HTML.search(body.lower())
-    return m.group(0)[:120].decode("utf-8", "replace") if m else None
+    at = body.find(b"ikipedia")
+    while at != -1:
+        m = WIKIPEDIA_HTML.search(body[max(0, at - _BEFORE):at + _AFTER].lower())
+        if m:
+            return m.group(0)[:120].decode("utf-8", "replace")
+        at = body.find(b"ikipedia", at + 1)
+    return None
 
 
 class PageProcessor:
