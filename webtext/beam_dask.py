@@ -655,7 +655,12 @@ def local_cluster(workers: int):
             # every numpy temporary of more than 128 KiB (MinHash, n-gram hashing) is mmap'ed and
             # unmapped afresh: measured, the dedupe stage on one worker took 15-20% longer. A value
             # set in the environment still wins.
-            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            # children_stderr: the workers outlive this pipeline, so they must not inherit the pipe
+            # that filters its stderr (webtext/quiet.py).
+            from webtext.quiet import children_stderr
+
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+                    children_stderr():
                 cluster = ddist.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                              dashboard_address=None, silence_logs=logging.WARNING)
             if not _LOCAL.get("atexit"):
