@@ -2,9 +2,12 @@
 
 Order (as browsers do, with one guard): a byte-order mark; the charset of the HTTP Content-Type
 header; the page's own <meta charset> / <meta http-equiv>; then detection (charset-normalizer).
-The guard: a declaration is only believed if the bytes decode under it. A page declared as
-ISO-8859-1/Windows-1252 whose bytes are valid UTF-8 with multi-byte sequences is UTF-8 (the classic
-mojibake: "cafÃ©"), since Latin text almost never forms valid UTF-8 by chance. A declaration under
+The guard: a declaration is only believed if the bytes decode under it. A page declared in any
+legacy charset (ISO-8859-1, Windows-1252, Windows-1251, KOI8-R, Shift_JIS, ...) whose bytes are
+valid UTF-8 with multi-byte sequences is UTF-8 (the classic mojibake: "cafÃ©", "Ð¼Ð¸Ñ€"), since
+text in a legacy charset almost never forms valid UTF-8 by chance: in a single-byte charset it
+would take a letter followed by the right number of bytes from 0x80-0xBF, mostly punctuation
+and symbols there, again and again. A declaration under
 which the bytes do not decode (beyond a stray bad byte or two) is passed over for the next source.
 Undecodable bytes that remain become U+FFFD; nothing raises.
 """
@@ -26,7 +29,6 @@ _SUPERSETS = {
     "x-sjis": "cp932", "ms_kanji": "cp932", "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
     "big5": "big5hkscs", "x-mac-roman": "mac-roman", "unicode": "utf-16", "utf-16": "utf-16",
 }
-_LATIN = {"cp1252", "latin-1", "iso8859-1", "ascii", "cp1254", "iso8859-15", "cp1250"}
 
 _META_RE = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.I)
 _CT_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]{1,40})""", re.I)
@@ -143,7 +145,7 @@ def decode_html(body: bytes, content_type: Optional[str] = None) -> Decoded:
         if not enc or enc in tried:
             continue
         tried.add(enc)
-        if enc in _LATIN:
+        if not enc.startswith("utf"):  # a legacy charset: see the guard above
             if utf8 is None:
                 utf8 = _is_utf8_with_multibyte(body)
             if utf8:

@@ -48,6 +48,21 @@ def test_latin1_declared_but_utf8_bytes_is_read_as_utf8():
     assert d.encoding == "utf-8" and "garçon" in d.text and "Ã" not in d.text
 
 
+def test_utf8_bytes_under_any_legacy_declaration_are_read_as_utf8():
+    # The same mistake with non-Latin charsets: a UTF-8 page declared windows-1251, ISO-8859-2, KOI8-R
+    # or Shift_JIS would come out as "РњРѕСЂРѕР·", "garĂ§on", ... under its declaration.
+    for declared in ("windows-1251", "ISO-8859-2", "KOI8-R", "ISO-8859-5", "Shift_JIS"):
+        for page, word in ((RUSSIAN, "красавица"), (FRENCH, "garçon")):
+            d = decode_html(page.encode("utf-8"), f"text/html; charset={declared}")
+            assert d.encoding == "utf-8" and word in d.text, (declared, d.encoding, d.text[:80])
+    # ... while a page really in that charset keeps its declaration.
+    d = decode_html(RUSSIAN.encode("koi8-r"), "text/html; charset=KOI8-R")
+    assert d.source == "header" and d.encoding == "koi8-r" and "красавица" in d.text
+    japanese = "<html><body><p>吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。</p></body></html>"
+    d = decode_html(japanese.encode("cp932"), "text/html; charset=Shift_JIS")
+    assert d.source == "header" and "吾輩は猫である" in d.text
+
+
 def test_utf8_declared_but_cp1252_bytes_falls_through_to_meta_or_detection():
     body = FRENCH.replace("<head>", '<head><meta charset="windows-1252">').encode("cp1252")
     d = decode_html(body, "text/html; charset=utf-8")
