@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Optional
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -30,6 +30,21 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 def is_tracking_param(name: str) -> bool:
     n = name.lower()
     return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
+
+
+# A complete HTML character reference: named (with its ";"), decimal or hex. html.unescape alone
+# would also decode legacy names without ";" inside query strings ("&sect" in "&section=").
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+
+
+def unescape_html(url: str) -> str:
+    """`&amp;` and other complete HTML escapes undone (twice-escaped `&amp;amp;` too); nothing else."""
+    for _ in range(3):
+        undone = _ENTITY.sub(lambda m: html.unescape(m.group(0)), url)
+        if undone == url:
+            break
+        url = undone
+    return url
 
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -69,11 +84,12 @@ def normalize_url(url: str) -> Optional[str]:
 
     Lower-cases scheme and host (IDNA-encoded), drops default ports, userinfo and fragments, removes
     tracking parameters (utm_*, fbclid, ...), normalises percent-encoding, and makes an empty path "/".
-    HTML escapes such as `&amp;` (common in Reddit's dumps) are undone first.
+    HTML escapes such as `&amp;` (common in Reddit's dumps) are undone first. The query otherwise
+    stays as written (order, "+", a name without "="): this is also the URL that is fetched.
     """
     if not isinstance(url, str):
         return None
-    url = html.unescape(url.strip())
+    url = unescape_html(url.strip())
     if not url or any(c in url for c in "\x00\r\n\t"):
         return None
     try:
@@ -98,8 +114,8 @@ def normalize_url(url: str) -> Optional[str]:
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
     path = remove_dot_segments(_normalize_escapes(parts.path or "/", _SAFE_PATH))
-    query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
-    query = urlencode(query_pairs, quote_via=quote, safe=_SAFE_QUERY.replace("&", "").replace("=", "").replace("+", ""))
+    kept = [p for p in parts.query.split("&") if p and not is_tracking_param(unquote_plus(p.split("=", 1)[0]))]
+    query = "&".join(_normalize_escapes(p, _SAFE_QUERY) for p in kept)
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

@@ -105,6 +105,13 @@ def test_rotating_writer(tmp_path):
     ("http://example.com/%7euser/a%2fb", "http://example.com/~user/a%2Fb"),
     ("http://example.com/?fbclid=1&id=7&gclid=2", "http://example.com/?id=7"),
     ("http://münchen.de/", "http://xn--mnchen-3ya.de/"),
+    # query parameters whose names start like HTML's legacy entities (&sect, &reg, &para, &copy, &times)
+    # are not entities; only complete, ";"-terminated escapes are undone (twice-escaped ones too)
+    ("http://a.com/x?id=1&section=news&region=eu&para=2&copy=1&times=3",
+     "http://a.com/x?id=1&section=news&region=eu&para=2&copy=1&times=3"),
+    ("http://a.com/x?a=1&amp;amp;b=2&amp;c=%3d", "http://a.com/x?a=1&b=2&c=%3D"),
+    # the query is otherwise kept as written: it is the URL that gets fetched
+    ("http://a.com/search?q=a+b&flag&utm_medium=x", "http://a.com/search?q=a+b&flag"),
     ("ftp://example.com/", None), ("javascript:alert(1)", None), ("http:///nohost", None), ("not a url", None),
 ])
 def test_normalize_url(url, expected):
