@@ -92,8 +92,20 @@ def hf_config(cfg: GPTConfig, eot_id: Optional[int]) -> dict:
 
 def export(state: dict, cfg: GPTConfig, out_dir: str, *, tokenizer: Optional[str] = None,
            eot_id: Optional[int] = None) -> str:
-    """Write a Hugging Face folder (atomically: built beside out_dir, then renamed into place)."""
+    """Write a Hugging Face folder (atomically: built beside out_dir, then renamed into place).
+
+    An existing out_dir is replaced only if it holds nothing but the files an export writes: a
+    mistyped `--out .` must not delete a folder of other things."""
     from safetensors.torch import save_file
+
+    if os.path.isdir(out_dir):
+        foreign = sorted(set(os.listdir(out_dir)) - EXPORT_FILES)
+        if foreign:
+            raise WebtextError(f"{out_dir}: exists and holds other things than a model export "
+                               f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+                               "give an empty or new folder, or the folder of an earlier export")
+    elif os.path.exists(out_dir):
+        raise WebtextError(f"{out_dir}: exists and is not a folder")
 
     if tokenizer and eot_id is None:
         from train.data import tokenizer_info
@@ -113,6 +125,11 @@ def export(state: dict, cfg: GPTConfig, out_dir: str, *, tokenizer: Optional[str
         shutil.rmtree(out_dir)
     os.rename(tmp, out_dir)
     return out_dir
+
+
+# Every file export() writes: a folder holding only these is an earlier export and may be replaced.
+EXPORT_FILES = frozenset({"model.safetensors", "config.json", "generation_config.json", "tokenizer.json",
+                          "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt"})
 
 
 def write_tokenizer_files(tokenizer_json: str, out_dir: str, max_length: int) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from webtext.config import DEFAULT_CONFIG, STAGES
-from webtext.errors import WebtextError
+from webtext.errors import ConfigError, WebtextError
 
 
 @dataclass
@@ -67,9 +67,13 @@ def _overrides(pairs: list[str]) -> dict:
     out = {}
     for pair in pairs:
         if "=" not in pair:
-            raise WebtextError(f"--set {pair}: expected KEY=VALUE")
+            raise ConfigError([f"--set {pair}: expected KEY=VALUE"])
         key, value = pair.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            reason = str(e).splitlines()[0]
+            raise ConfigError([f"--set {key.strip()}: the value {value!r} is not valid YAML ({reason})"]) from None
     return out
 
 

@@ -114,3 +114,12 @@ def test_cli_config_error_exit_2_no_traceback_nothing_written(tmp_path, cli):
 def test_shipped_configs_are_valid(repo_root):
     for name in ("pipeline.yaml", os.path.join("examples", "demo.yaml")):
         load_config(os.path.join(repo_root, name), check_paths=False)
+
+
+def test_cli_set_with_bad_yaml_or_no_value_is_a_config_error(repo_root, cli):
+    demo = os.path.join(repo_root, "examples", "demo.yaml")
+    for pair, expected in (("run.seed=[", "--set run.seed: the value '[' is not valid YAML"),
+                           ("run.seed", "--set run.seed: expected KEY=VALUE")):
+        r = cli("validate", demo, "--set", pair)
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert expected in r.stderr

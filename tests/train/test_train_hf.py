@@ -66,3 +66,22 @@ def test_training_starts_from_a_gpt2lmheadmodel_folder(tmp_path, text_shards):
     assert first_eval["step"] == 0 and first_eval["val_loss"] == pytest.approx(expected, abs=1e-5)
     assert summary["model"]["origin"].startswith("Hugging Face model") and summary["model"]["context"] == 32
     assert summary["model"]["padded_vocab_size"] == 320  # padded for speed, exported exactly
+
+
+def test_export_replaces_an_earlier_export_but_never_a_folder_of_other_things(tmp_path, bpe_tokenizer):
+    from webtext.errors import WebtextError
+
+    cfg = GPTConfig.preset("gpt2-tiny", vocab_size=300, block_size=64)
+    state = GPT(cfg).state_dict()
+    out = tmp_path / "hf"
+    export(state, cfg, str(out), tokenizer=bpe_tokenizer)
+    export(state, cfg, str(out), tokenizer=bpe_tokenizer)  # an earlier export: replaced
+    assert (out / "model.safetensors").exists()
+
+    precious = tmp_path / "project"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(WebtextError, match="notes.txt"):
+        export(state, cfg, str(precious), tokenizer=bpe_tokenizer)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    assert sorted(os.listdir(tmp_path)) == ["hf", "project"]  # no half-written folder left beside it
