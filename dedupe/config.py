@@ -24,6 +24,10 @@ class Benchmark:
     format: Literal["jsonl", "text"] = "text"
     # For format jsonl: the key holding the text.
     field: str = "text"
+    # Files shipped tokenised ("did n't", "guest @-@ starring"): `wikitext` or `ptb` turns each
+    # passage back into ordinary text before indexing (webtext/detokenize.py), as a web page quoting
+    # it would write it; otherwise those n-grams never match a copy on the web. null: as written.
+    detokenize: Optional[Literal["wikitext", "ptb"]] = None
 
     def check(self):
         if not self.name or not all(c.isalnum() or c in "_-." for c in self.name):

@@ -27,6 +27,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from webtext import jsonl
+from webtext.detokenize import DETOKENIZERS
 from webtext.errors import InputError
 
 from dedupe import text as textlib
@@ -44,14 +45,24 @@ class BenchmarkSpec:
     path: str
     format: str  # "jsonl" | "text"
     field: str = "text"
+    detokenize: Optional[str] = None  # "wikitext" | "ptb": see webtext/detokenize.py
 
 
 def specs_from_config(benchmarks) -> list[BenchmarkSpec]:
-    return [BenchmarkSpec(i, b.name, b.path, b.format, b.field) for i, b in enumerate(benchmarks)]
+    return [BenchmarkSpec(i, b.name, b.path, b.format, b.field, b.detokenize) for i, b in enumerate(benchmarks)]
 
 
 def read_passages(spec: BenchmarkSpec) -> Iterator[str]:
-    """The benchmark's passages: the `field` of each JSON line, or each non-empty line of text."""
+    """The benchmark's passages (detokenised if the spec says so)."""
+    passages = _raw_passages(spec)
+    if spec.detokenize:
+        detok = DETOKENIZERS[spec.detokenize]
+        passages = (p for p in map(detok, passages) if p)
+    return passages
+
+
+def _raw_passages(spec: BenchmarkSpec) -> Iterator[str]:
+    """The `field` of each JSON line, or each non-empty line of text."""
     for lineno, line in jsonl.iter_lines(spec.path):
         if spec.format == "jsonl":
             try:

@@ -522,8 +522,10 @@ class CutDocs(beam.DoFn):
             out["text"] = res.text
             yield "main", out
             after = contam.overlap_of(res.text, index, s.overlap_ngram)
-            for b in res.benchmarks:
-                yield _stats(contamination={self.names[b]: {"docs_cut": 1, "chars_removed": res.chars_removed}})
+            # Every benchmark it collided with counts the cut document; the characters removed count
+            # once, for the benchmark blamed (most collisions), so they add up across benchmarks.
+            yield _stats(contamination={self.names[b]: {"docs_cut": 1} for b in res.benchmarks})
+            yield _stats(contamination={self.names[res.benchmark]: {"chars_removed": res.chars_removed}})
         else:
             name = self.names[res.benchmark]
             yield "rejects", make_reject(

@@ -11,13 +11,7 @@
   advancing by `stride` tokens, each token scored once with at least context - stride tokens before it.
   Reported: perplexity per model token, and per word = exp(total NLL / words of the original file, counting
   one end-of-line token per line), the figure comparable to the paper's. `<unk>` and PTB's `N` stay as
-  written.
-
-Detokenisation used:
-- WikiText: " @-@ " -> "-", " @,@ " -> ",", " @.@ " -> "."; no space before , . : ; ! ? ) ] or after ( [;
-  contractions rejoined (" 's" -> "'s", " n't" -> "n't"); "= = Heading = =" -> "== Heading =="; spaces
-  inside double quotes dropped; each line stripped.
-- PTB: contractions rejoined (" n't", " 's", " 're", " 've", " 'm", " 'll", " 'd"); each line stripped.
+  written. The detokenisers (webtext/detokenize.py, shared with dedupe's benchmark index) say what they undo.
 """
 
 from __future__ import annotations
@@ -25,13 +19,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from typing import Optional
 
 import torch
 
 from train import checkpoint as ckpt
 from train.model import GPT, GPTConfig
+from webtext.detokenize import ptb_detokenize, wikitext_detokenize
 from webtext.errors import WebtextError
 
 TASK_FILES = {
@@ -40,25 +34,7 @@ TASK_FILES = {
     "ptb": ("ptb", "ptb.test.txt"),
 }
 
-_CONTRACTION = re.compile(r" (n't|'s|'re|'ve|'m|'ll|'d)\b", re.IGNORECASE)
-
-
-def wikitext_detokenize(text: str) -> str:
-    text = text.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" @.@ ", ".")
-    text = _CONTRACTION.sub(r"\1", text)
-    text = re.sub(r"(?<==) (?==)", "", text)  # "= = =" -> "==="
-    text = re.sub(r" ([,.:;!?)\]])", r"\1", text)
-    text = re.sub(r"([(\[]) ", r"\1", text)
-    text = re.sub(r'" ([^"\n]*?) "', r'"\1"', text)
-    return "\n".join(line.strip() for line in text.split("\n"))
-
-
-def ptb_detokenize(text: str) -> str:
-    text = _CONTRACTION.sub(r"\1", text)
-    return "\n".join(line.strip() for line in text.split("\n"))
-
-
-DETOKENIZERS = {"wikitext2": wikitext_detokenize, "ptb": ptb_detokenize}
+DETOKENIZERS = {"wikitext2": wikitext_detokenize, "ptb": ptb_detokenize}  # by evaluation task
 
 
 def word_count(text: str) -> int:

@@ -7,7 +7,8 @@ import os
 import pytest
 import torch
 
-from train.evaluate import ptb_detokenize, rolling_nll, run_eval, wikitext_detokenize, word_count
+from train.evaluate import rolling_nll, run_eval, word_count
+from webtext.detokenize import ptb_detokenize, wikitext_detokenize
 from train.hf import export
 from train.model import GPT, GPTConfig
 from train_helpers import bpe_tokenizer, one_torch_thread, text_shards  # noqa: F401  (fixtures)
