@@ -41,7 +41,7 @@ def summarize(raw: dict) -> tuple[dict, dict]:
         "bytes_in": raw.get("bytes_in", 0),
         "chars_out": raw.get("chars_out", 0),
         "domains": domains,
-        "filters": {r: dropped[r] for r in FILTER_REASONS if r in dropped},
+        "filters": {r: dropped.get(r, 0) for r in FILTER_REASONS},  # every filter, 0 if it dropped nothing
         "files": raw.get("files", {}),
         "damaged_files": raw.get("damaged_files", {}),
         "warc_records": dict(sorted(raw.get("warc_records", {}).items())),

@@ -535,8 +535,7 @@ class Report:
                 s.add(Plot("Why clean dropped pages", plots.barh(
                     [k for k, _ in shown], [v for _, v in shown], title="Why clean dropped pages", xlabel="pages",
                     dpi=self.dpi, color=plots.PALETTE[1])))
-            rows = [[k, "quality rule" if filters and k in filters else "extraction / language / host", v,
-                     pct(v / total if total else None, 2)] for k, v in items]
+            rows = [[k, _drop_kind(k, filters), v, pct(v / total if total else None, 2)] for k, v in items]
             s.add(Table(["Reason", "Kind", "Pages dropped", "Share of pages in"], rows))
             if counts:
                 share = pct(counts[1] / counts[0] if counts[0] else None)
@@ -801,6 +800,17 @@ def _step(step: str, stage: str, in_unit: str, unit: str, n_in, n_out, dropped: 
     """One row of the funnel: a step of a stage, its records in and out (with units) and drops by reason."""
     return {"step": step, "stage": stage, "in_unit": in_unit, "unit": unit, "in": n_in, "out": n_out,
             "dropped": dropped, **extra}
+
+
+def _drop_kind(reason: str, filters: Optional[dict]) -> str:
+    """What kind of filter a clean drop reason is, for the quality table."""
+    if reason in ("wikipedia", "blocked_host"):
+        return "Wikipedia / blocked host"
+    if reason == "lang":
+        return "language"
+    if filters and reason in filters:
+        return "quality rule"
+    return "response / extraction"
 
 
 def _missing(stage, key, why):

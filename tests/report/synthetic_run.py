@@ -82,9 +82,12 @@ def stage_records(seed: int = 0, config: dict | None = None) -> dict:
     crawl_stats["created_month"] = _split_total(rng, links, [f"{y}-{m:02d}" for y, m in months], growth)
 
     # clean: pages -> documents
-    filters = {"too_short": 4200, "symbol_ratio": 380, "bullet_lines": 520, "repeated_lines": 610,
-               "stopwords": 418, "max_word_length": 0}
-    clean_dropped = {"extract_failed": 1900, "extract_timeout": 40, "too_large": 12, "lang": 3100, "wikipedia": 310,
+    # as clean writes them (clean/stage.py FILTER_REASONS): every text filter, 0 for those that dropped nothing
+    filters = {"wikipedia": 310, "blocked_host": 0, "lang": 3100, "too_short": 4200, "too_long": 0,
+               "mean_word_length": 90, "symbol_ratio": 380, "bullet_lines": 520, "ellipsis_lines": 75,
+               "alpha_words": 140, "stop_words": 418, "dup_lines": 610, "dup_line_chars": 120, "dup_paragraphs": 0,
+               "dup_paragraph_chars": 35, "top_ngram": 210, "dup_ngrams": 330}
+    clean_dropped = {"extract_failed": 1900, "extract_timeout": 40, "too_large": 12,
                      **{k: v for k, v in filters.items() if v}}
     docs = pages - sum(clean_dropped.values())
     extracted = pages - 1900 - 40 - 12

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -23,6 +24,22 @@ def full_report_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def full_report(full_report_dir):
     return full_report_dir[1]
+
+
+def test_quality_table_names_each_reason_s_kind_and_lists_filters_that_dropped_nothing(full_report):
+    _, html, _, _ = full_report
+    section = html[html.index('id="quality"'):]
+    section = section[:section.index("</section>")]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", section, re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        if cells:
+            rows[cells[0]] = cells[1:]
+    assert rows["wikipedia"][0] == rows["blocked_host"][0] == "Wikipedia / blocked host"
+    assert rows["lang"][0] == "language"
+    assert rows["too_short"][0] == rows["dup_ngrams"][0] == "quality rule"
+    assert rows["extract_failed"][0] == "response / extraction"
+    assert rows["too_long"][:2] == ["quality rule", "0"] and rows["blocked_host"][1] == "0"
 
 
 def test_full_run_every_section_complete_and_page_whole(full_report):
@@ -188,18 +205,23 @@ def test_manifest_and_contamination_files_are_the_fallbacks(tmp_path):
 
 
 def test_damaged_record_and_unbalanced_counts_are_flagged(tmp_path):
+    seen = {}
+
     def prepare(work, records):
         (work / "train" / "_SUCCESS.json").write_text('{"stage": "train", ')  # cut short
         records["clean"]["counts"]["out"] -= 7  # 7 documents vanish without a reason
         with open(work / "clean" / "_SUCCESS.json", "w") as f:
             json.dump(records["clean"], f)
+        seen.update(clean_out=records["clean"]["counts"]["out"], dedupe_in=records["dedupe"]["counts"]["in"])
 
     _, html, stats, _ = build(tmp_path, stages=("clean", "dedupe", "train"), prepare=prepare)
     assert stats["stages"]["train"]["state"] == "damaged"
     assert "is not valid JSON" in stats["stages"]["train"]["problem"]
     warnings = stats["sections"]["funnel"]["data"]["warnings"]
     assert any("7 records are not accounted for" in w for w in warnings)
-    assert any(w.startswith("dedupe read 23,620 records but clean wrote 23,613") for w in warnings)
+    assert seen["dedupe_in"] == seen["clean_out"] + 7
+    assert any(w.startswith(f"dedupe read {seen['dedupe_in']:,} records but clean wrote {seen['clean_out']:,}")
+               for w in warnings)
     assert check_page(html) == []
 
 
