@@ -124,7 +124,9 @@ def test_stats(cleaned):
     assert sum(s["chars"].values()) == sum(s["words"].values()) == 6
     assert s["chars_out"] > 6 * 1000 and s["bytes_in"] > s["chars_out"]
     assert s["domains"] == {"gazette.example": 4, "other.example": 2}
-    assert s["filters"] == {"wikipedia": 1, "lang": 1}
+    from clean.stage import FILTER_REASONS
+
+    assert s["filters"] == {r: {"wikipedia": 1, "lang": 1}.get(r, 0) for r in FILTER_REASONS}  # zeros listed too
     assert s["files"] == {"read": 5, "empty": 1, "damaged": 2}
     assert set(s["damaged_files"]) == {os.path.join(root, "crawl", "warc", n) for n in ("cut.warc.gz", "junk.warc.gz")}
     assert s["warc_records"] == {"metadata": 1, "request": 1, "response": 14, "warcinfo": 1}
