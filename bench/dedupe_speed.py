@@ -41,32 +41,48 @@ BENCHMARKS = [("lambada", "benchmarks/lambada/lambada_test.jsonl", "jsonl"),
 
 
 def signatures(texts: list[str], loop_docs: int, num_perm: int = 128, n: int = 5) -> dict:
+    """Docs/s of the three signers. The per-shingle loop is slow, so it runs on the first `loop_docs`
+    documents; the speed-ups compare all three on exactly those documents (each fast signer repeated
+    over them for at least half a second), and the full-set rates of the fast two are printed beside."""
     from datasketch import MinHash
 
     signer = Signer(num_perm, 1)
-    t0 = time.perf_counter()
-    for t in texts:
-        signer.sign(textlib.shingle_hashes(t, n))
-    ours = len(texts) / (time.perf_counter() - t0)
 
     def shingle_bytes(t):
         words = textlib.shingle_tokens(t)
         return [" ".join(words[i:i + n]).encode() for i in range(max(1, len(words) - n + 1))]
 
-    t0 = time.perf_counter()
-    MinHash.bulk([shingle_bytes(t) for t in texts], num_perm=num_perm)
-    bulk = len(texts) / (time.perf_counter() - t0)
+    def ours(docs):
+        for t in docs:
+            signer.sign(textlib.shingle_hashes(t, n))
+
+    def bulk(docs):
+        MinHash.bulk([shingle_bytes(t) for t in docs], num_perm=num_perm)
+
+    def loop(docs):
+        for t in docs:
+            m = MinHash(num_perm=num_perm)
+            for sh in shingle_bytes(t):
+                m.update(sh)
+
+    def rate(fn, docs, min_s=0.0):
+        done, t0 = 0, time.perf_counter()
+        while True:
+            fn(docs)
+            done += len(docs)
+            elapsed = time.perf_counter() - t0
+            if elapsed >= min_s:
+                return done / elapsed
 
     sub = texts[:loop_docs]
-    t0 = time.perf_counter()
-    for t in sub:
-        m = MinHash(num_perm=num_perm)
-        for sh in shingle_bytes(t):
-            m.update(sh)
-    loop = len(sub) / (time.perf_counter() - t0)
-    return {"docs": len(texts), "loop_docs": len(sub), "stage_signer_docs_per_s": round(ours, 1),
-            "datasketch_bulk_docs_per_s": round(bulk, 1), "datasketch_update_loop_docs_per_s": round(loop, 1),
-            "speedup_vs_update_loop": round(ours / loop, 2), "speedup_bulk_vs_update_loop": round(bulk / loop, 2)}
+    ours_all, bulk_all = rate(ours, texts), rate(bulk, texts)
+    ours_sub, bulk_sub, loop_sub = rate(ours, sub, 0.5), rate(bulk, sub, 0.5), rate(loop, sub)
+    return {"docs": len(texts), "loop_docs": len(sub), "stage_signer_docs_per_s": round(ours_all, 1),
+            "datasketch_bulk_docs_per_s": round(bulk_all, 1), "stage_signer_docs_per_s_same_docs": round(ours_sub, 1),
+            "datasketch_bulk_docs_per_s_same_docs": round(bulk_sub, 1),
+            "datasketch_update_loop_docs_per_s": round(loop_sub, 1),
+            "speedup_vs_update_loop": round(ours_sub / loop_sub, 2),
+            "speedup_bulk_vs_update_loop": round(bulk_sub / loop_sub, 2)}
 
 
 def sentence_pool(data_dir: str) -> list[str]:
@@ -189,10 +205,12 @@ def main(argv=None) -> int:
     sig = signatures(real[:args.sign_docs], max(20, args.sign_docs // 8))
     words = sum(len(t.split()) for t in real[:args.sign_docs]) / args.sign_docs
     print(f"signatures ({sig['docs']} real documents, {words:.0f} words on average, 128 permutations, 5-word shingles):")
-    print(f"  stage signer (update_batch)          {sig['stage_signer_docs_per_s']:>9.1f} docs/s")
-    print(f"  datasketch MinHash.bulk (SHA-1)      {sig['datasketch_bulk_docs_per_s']:>9.1f} docs/s")
-    print(f"  datasketch per-shingle update loop   {sig['datasketch_update_loop_docs_per_s']:>9.1f} docs/s"
-          f"  (on {sig['loop_docs']} of them)")
+    print(f"  on all {sig['docs']}:  stage signer (update_batch) {sig['stage_signer_docs_per_s']:>9.1f} docs/s, "
+          f"datasketch MinHash.bulk (SHA-1) {sig['datasketch_bulk_docs_per_s']:>9.1f} docs/s")
+    print(f"  on the first {sig['loop_docs']} (the same documents for all three):")
+    print(f"    stage signer (update_batch)          {sig['stage_signer_docs_per_s_same_docs']:>9.1f} docs/s")
+    print(f"    datasketch MinHash.bulk (SHA-1)      {sig['datasketch_bulk_docs_per_s_same_docs']:>9.1f} docs/s")
+    print(f"    datasketch per-shingle update loop   {sig['datasketch_update_loop_docs_per_s']:>9.1f} docs/s")
     print(f"  speed-up over the loop: {sig['speedup_vs_update_loop']}x (target >= 5x); "
           f"bulk alone: {sig['speedup_bulk_vs_update_loop']}x")
 
