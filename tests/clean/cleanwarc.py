@@ -49,6 +49,14 @@ def article_html(title: str = "Storm season begins in the harbour town", paragra
             f'<a href="/privacy">Privacy policy</a></footer></body></html>')
 
 
+def slow_page(n: int = 20000) -> bytes:
+    """A 2.4 MB page of many blocks: seconds of trafilatura time (2.8 s on the development machine),
+    far over the tests' time limits."""
+    return ("<html><body>" + "".join(f'<div class="c{i % 7}"><p>Paragraph {i} with some words in it.</p>'
+                                      f'<a href="/x{i}">link {i}</a></div>' for i in range(n))
+            + "</body></html>").encode()
+
+
 def link_header(id: str, url: str, **source) -> str:
     src = {"reddit_ids": ["t3_abc"], "subreddits": ["news"], "score": 5, "created_utc": 1200000000}
     src.update(source)

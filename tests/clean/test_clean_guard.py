@@ -3,19 +3,12 @@
 import threading
 import time
 
-from cleanwarc import article_html
+from cleanwarc import article_html, slow_page
 
 from clean.config import ExtractConfig
 from clean.guard import ChildExtractor, InProcessExtractor
 
 GOOD = article_html().encode()
-
-
-def slow_page(n=20000) -> bytes:
-    """A 2.4 MB page of many blocks: seconds of trafilatura time, far over the tests' limit."""
-    return ("<html><body>" + "".join(f'<div class="c{i % 7}"><p>Paragraph {i} with some words in it.</p>'
-                                      f'<a href="/x{i}">link {i}</a></div>' for i in range(n))
-            + "</body></html>").encode()
 
 
 def test_same_result_as_in_process():
