@@ -8,11 +8,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test install clean-demo
 
-# The CPU build of torch is installed first and pinned: an unpinned torch would pull a multi-GB CUDA build.
+# torch is installed first and pinned: an unpinned torch would pull a multi-GB CUDA build. Where pip's
+# configuration offers no CPU wheel of it (plain PyPI on Linux has CUDA builds), add PyTorch's CPU index:
+#   make test TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q $(TORCH_PIP_ARGS) torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
