@@ -15,7 +15,8 @@ is measured). Then, alternating, in fresh processes:
         also run with Scrapy's defaults, for reference (its 100 item slots cost ~40% here);
   full  `webtext crawl` on a submissions file linking every page: filters, on-disk link list, then
         the crawl process with the safety middleware and resolver, robots.txt, retries, content-type
-        checks, the ledger and gzip WARC writing (warcio, in the writer thread).
+        checks, the ledger and gzip WARC writing (warcio, in a writer process of its own, fed
+        through a pipe; its CPU is reported apart from the crawl process's).
 
 Both use the same Scrapy concurrency and no politeness delays (AutoThrottle off), so the ratio
 measures what the crawler's machinery costs. pages/s = pages / Scrapy's elapsed_time_seconds (spider

@@ -112,7 +112,12 @@ class RedditApiConfig:
     client_secret_env: str = "REDDIT_CLIENT_SECRET"
     # Seconds between listing requests at least (Reddit allows ~100/minute with OAuth, 10 without).
     min_interval_s: float = 1.0
-    # Retries of a failed listing page (429s wait for Retry-After or the rate-limit reset).
+    # Requests of Reddit's rate-limit budget left unused (its count is approximate): once
+    # X-Ratelimit-Remaining is down to this, no listing request of any listing is sent until
+    # X-Ratelimit-Reset. 0 uses the whole budget.
+    ratelimit_reserve: int = 2
+    # Retries of a failed listing page (429s wait for Retry-After or the rate-limit reset; a 429's
+    # Retry-After also holds every other listing request).
     retries: int = 5
 
     def check(self):
@@ -120,6 +125,8 @@ class RedditApiConfig:
             yield "page_size", "must be between 1 and 100 (Reddit's limit)"
         if self.max_pages < 1:
             yield "max_pages", "must be at least 1"
+        if self.ratelimit_reserve < 0:
+            yield "ratelimit_reserve", "must be at least 0"
 
 
 @dataclass

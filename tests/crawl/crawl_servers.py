@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -230,41 +231,93 @@ class HostileSite:
 # -- a fake Reddit ------------------------------------------------------------------------------------
 
 class FakeReddit:
-    """OAuth token endpoint + /r/<sub>/<listing>.json with `after` pagination, rate-limit headers,
-    and one 429 with Retry-After (on the first request for page 2)."""
+    """OAuth token endpoint + /r/<sub>/<listing>.json with `after` pagination and rate-limit headers.
 
-    CLIENT_ID, SECRET, TOKEN = "cid", "csecret", "tok-123"
+    - Tokens: each token request (with the client's credentials) gets a new one, "tok-1", "tok-2",
+      ... valid for `token_ttl` s (its `expires_in`); a listing request with an expired token gets
+      a 401, with a token never issued a 403. With `public`, requests without an Authorization
+      header are served too (the no-OAuth endpoint).
+    - Rate limit: by default every listing response says X-Ratelimit-Remaining: 99 (reset 600 s).
+      With `budget`, a window opens at the first listing request after the previous one ended and
+      lasts `reset_s` s; each listing request in it uses one of `budget` requests, and the response
+      says what is left, how many were used and the whole seconds to the window's end (rounded up,
+      as Reddit's integer header); a request over budget gets a 429 and is listed in `over_budget`.
+    - With `retry_after`, the first request for a page after the first gets a 429 with that
+      Retry-After.
+    - `requests` records every request: path, Authorization, arrival time (time.monotonic()), the
+      status sent, and with a budget the Remaining announced and the end of its window.
+    """
 
-    def __init__(self, subs: dict, page_size: int = 3, site_port: int = 0, retry_after: int = 1):
+    CLIENT_ID, SECRET, TOKEN = "cid", "csecret", "tok-1"  # TOKEN: the first token issued
+
+    def __init__(self, subs: dict, page_size: int = 3, site_port: int = 0, retry_after=1, *,
+                 token_ttl: float = 3600, public: bool = False, budget=None, reset_s: float = 1.0):
         self.subs = subs  # sub -> list of submission dicts (newest first)
         self.page_size = page_size
         self.retry_after = retry_after
-        self.throttled = False
+        self.throttled = retry_after is None
+        self.token_ttl = token_ttl
+        self.public = public
+        self.budget, self.reset_s = budget, reset_s
+        self.window_end, self.used = 0.0, 0
+        self.over_budget: list[dict] = []
+        self.tokens: dict[str, float] = {}  # token -> when it expires
         self.requests: list[dict] = []
+        self.lock = threading.Lock()
 
     def __call__(self, req, host, path):
+        now = time.monotonic()
+        rec = {"path": path, "auth": req.headers.get("Authorization") or "", "time": now}
+        with self.lock:  # one request at a time: the budget is counted in arrival order
+            self.requests.append(rec)
+            status, headers, body = self._answer(req, path, rec, now)
+            rec["status"] = status
+        return status, headers, body
+
+    def _answer(self, req, path, rec, now):
         parts = urlsplit(path)
-        auth = req.headers.get("Authorization") or ""
-        self.requests.append({"path": path, "auth": auth, "time": time.monotonic()})
+        auth = rec["auth"]
+        js = ("Content-Type", "application/json")
         if parts.path == "/api/v1/access_token":
             want = "Basic " + base64.b64encode(f"{self.CLIENT_ID}:{self.SECRET}".encode()).decode()
             if auth != want or b"grant_type=client_credentials" not in req.body_in:
-                return 401, [("Content-Type", "application/json")], b'{"error": 401}'
-            return 200, [("Content-Type", "application/json")], \
-                json.dumps({"access_token": self.TOKEN, "token_type": "bearer", "expires_in": 3600}).encode()
-        if auth != f"bearer {self.TOKEN}":
-            return 403, [("Content-Type", "application/json")], b'{"error": 403}'
+                return 401, [js], b'{"error": 401}'
+            token = f"tok-{len(self.tokens) + 1}"
+            self.tokens[token] = now + self.token_ttl
+            rec["token"] = token
+            return 200, [js], json.dumps({"access_token": token, "token_type": "bearer",
+                                          "expires_in": self.token_ttl, "scope": "*"}).encode()
+        if auth or not self.public:
+            token = auth[len("bearer "):] if auth.startswith("bearer ") else None
+            if token not in self.tokens:
+                return 403, [js], b'{"error": 403}'
+            if now >= self.tokens[token]:
+                return 401, [js], b'{"message": "Unauthorized", "error": 401}'
         segs = parts.path.strip("/").split("/")
         if len(segs) != 3 or segs[0] != "r" or not segs[2].endswith(".json"):
-            return 404, [("Content-Type", "application/json")], b'{"error": 404}'
+            return 404, [js], b'{"error": 404}'
+        headers = [js, ("X-Ratelimit-Remaining", "99"), ("X-Ratelimit-Used", "1"), ("X-Ratelimit-Reset", "600")]
+        if self.budget is not None:
+            if now >= self.window_end:
+                self.window_end, self.used = now + self.reset_s, 0
+            self.used += 1
+            rec["window_end"] = self.window_end
+            rec["remaining"] = remaining = self.budget - self.used
+            reset = str(max(math.ceil(self.window_end - now), 1))
+            if remaining < 0:
+                self.over_budget.append(rec)
+                return 429, [js, ("X-Ratelimit-Remaining", "0"), ("X-Ratelimit-Used", str(self.used)),
+                             ("X-Ratelimit-Reset", reset)], b'{"message": "Too Many Requests", "error": 429}'
+            headers = [js, ("X-Ratelimit-Remaining", f"{remaining}.0"), ("X-Ratelimit-Used", str(self.used)),
+                       ("X-Ratelimit-Reset", reset)]
         sub = segs[1]
         if sub not in self.subs:
-            return 404, [("Content-Type", "application/json")], b'{"error": 404}'
+            return 404, [js], b'{"error": 404}'
         q = parse_qs(parts.query)
         after = q.get("after", [None])[0]
         if after and not self.throttled:
             self.throttled = True
-            return 429, [("Content-Type", "application/json"), ("Retry-After", str(self.retry_after))], b'{"error": 429}'
+            return 429, [js, ("Retry-After", str(self.retry_after))], b'{"error": 429}'
         items = self.subs[sub]
         start = 0
         if after:
@@ -273,6 +326,4 @@ class FakeReddit:
         page = items[start:start + self.page_size]
         nxt = f"t3_{page[-1]['id']}" if start + self.page_size < len(items) and page else None
         body = {"kind": "Listing", "data": {"after": nxt, "children": [{"kind": "t3", "data": s} for s in page]}}
-        headers = [("Content-Type", "application/json"), ("X-Ratelimit-Remaining", "99"),
-                   ("X-Ratelimit-Used", "1"), ("X-Ratelimit-Reset", "600")]
         return 200, headers, json.dumps(body).encode()

@@ -4,7 +4,7 @@ import pytest
 
 from crawl.fetch.middlewares import retry_after_seconds
 from crawl.outcomes import classify_exception, is_html
-from crawl.reddit import listing_url, ratelimit_wait
+from crawl.reddit import RateBudget, listing_url
 from crawl.safety import AddressPolicy
 
 from crawl_helpers import make_config  # noqa: F401 - a fixture
@@ -79,9 +79,12 @@ def test_retry_after_and_ratelimit_headers():
     assert retry_after_seconds(b"120") == 120.0
     assert retry_after_seconds(b"Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
-    assert ratelimit_wait({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "42"}) == 42.0
-    assert ratelimit_wait({"x-ratelimit-remaining": "57.0", "x-ratelimit-reset": "42"}) == 0.0
-    assert ratelimit_wait({}) == 0.0
+    budget = RateBudget()
+    budget.update(200, b"57.0", b"42", now=0.0)
+    assert budget.wait(0.0) == 0.0
+    budget.update(200, b"0", b"42", now=0.0)
+    assert budget.wait(0.0) == 42.0
+    assert RateBudget().wait(0.0) == 0.0  # more cases in test_crawl_reddit.py
     assert listing_url("http://127.0.0.1:9/", "news", "top", page_size=100, time_filter="all", after="t3_x") == \
         "http://127.0.0.1:9/r/news/top.json?limit=100&raw_json=1&t=all&after=t3_x"
     assert "&t=" not in listing_url("https://oauth.reddit.com", "news", "new", page_size=5, time_filter="all")
