@@ -9,10 +9,19 @@ can read it without running any pickled code):
     optimizer                AdamW state keyed by parameter name (torch.distributed.checkpoint's full state
                              dict), so a run saved under one parallelism resumes under another
     step, tokens, elapsed    optimiser steps done, tokens trained on, training seconds so far
-    data                     {"cursor": windows consumed, "seed"}: the loader resumes exactly there
-    rng                      {"torch": CPU generator state, "cuda": [per-device states]}
+    data                     {"cursor": windows consumed, "seed", "context"}: the loader resumes exactly there
+    rng                      {"ranks": [one per rank, in rank order: {"torch": CPU generator state,
+                             "cuda": [per-device states] (when CUDA is available)}]}; restored only when
+                             resuming with the same number of processes (else the generators start from the seed)
+    schedule                 {"lr", "warmup_steps", "decay_steps", "min_lr_ratio"}: the learning-rate schedule
     config                   the train block the run was started with
     skipped                  steps whose update was skipped (non-finite loss, on_nonfinite: skip)
+
+Only model_config, model and step are required (a checkpoint made by hand for init_from may hold just those).
+
+A checkpoint is written to step_NNNNNN.pt.tmp.HOST.PID and renamed into place. A writer killed before the
+rename leaves that file behind; save() and load() delete such leftovers in the folder they use when their
+writer is gone (same host, no process with that PID), and leave those of live writers or other hosts alone.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import socket
 from typing import Optional
 
 import torch
@@ -29,6 +39,8 @@ from webtext.errors import WebtextError
 FORMAT = "webtext-gpt2"
 VERSION = 1
 _NAME = re.compile(r"step_(\d+)\.pt$")
+# step_000500.pt.tmp.HOST.PID (and the older step_000500.pt.tmp.PID, taken as this host's)
+_TEMPORARY = re.compile(r"^step_\d+\.pt\.tmp\.(?:(?P<host>.+)\.)?(?P<pid>\d+)$")
 
 
 class CheckpointError(WebtextError):
@@ -54,11 +66,52 @@ def latest(folder: str) -> Optional[str]:
     return found[-1][1] if found else None
 
 
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "localhost"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process (or a number os.kill refuses): not ours to judge
+    return True
+
+
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Delete step_*.pt.tmp.* files of writers that died before renaming them (this host's, PID gone).
+    Returns the paths removed; a file that cannot be removed (read-only folder) is left."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    host = _host()
+    for name in names:
+        m = _TEMPORARY.match(name)
+        if not m or (m.group("host") is not None and m.group("host") != host):
+            continue  # not a temporary, or another host's whose processes this one cannot see
+        pid = int(m.group("pid"))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            os.remove(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
 def save(folder: str, step: int, payload: dict, keep: int) -> str:
-    """Write step's checkpoint atomically (temporary file, fsync, rename), then delete all but the last `keep`."""
+    """Write step's checkpoint atomically (temporary file, fsync, rename), then delete all but the last `keep`
+    (and any temporary file a killed writer left)."""
     os.makedirs(folder, exist_ok=True)
+    remove_stale_temporaries(folder)
     path = checkpoint_path(folder, step)
-    tmp = f"{path}.tmp.{os.getpid()}"
+    tmp = f"{path}.tmp.{_host()}.{os.getpid()}"
     body = dict(payload, format=FORMAT, version=VERSION, step=step)
     with open(tmp, "wb") as f:
         torch.save(body, f)
@@ -73,6 +126,7 @@ def save(folder: str, step: int, payload: dict, keep: int) -> str:
 
 def load(path: str, map_location="cpu") -> dict:
     """Read a checkpoint with weights_only=True; CheckpointError naming the file when it is not usable."""
+    remove_stale_temporaries(os.path.dirname(os.path.abspath(path)))
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: checkpoint not found")
     try:

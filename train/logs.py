@@ -1,7 +1,11 @@
 """The training log: log.jsonl (docs/contracts.md, train section), and TensorBoard when it is installed.
 
 Only rank 0 writes. On resume, lines after the checkpoint's step are dropped first: those steps are
-about to be trained again, and the log must read as one uninterrupted run.
+about to be trained again, and the log must read as one uninterrupted run. TensorBoard (tensorboard/, when
+the package is installed) gets every numeric field of each line as a scalar tagged with its key (loss,
+lr, grad_norm, tokens_per_s, mfu, val_loss, tokens) at the line's step, and samples as text; on resume
+its new event file starts with a purge marker at the first retrained step, so TensorBoard shows the
+events of the interrupted run after the checkpoint no more than log.jsonl does.
 """
 
 from __future__ import annotations
@@ -10,6 +14,23 @@ import json
 import math
 import os
 from typing import Optional
+
+
+def _summary_writer(folder: str, purge_step: int, note):
+    """TensorBoard's writer, or None (with one line saying why) when the package is missing or broken.
+
+    purge_step: TensorBoard hides the events at this step and later written before (by the run that was
+    interrupted after its last checkpoint, or by an earlier run in the same folder: 0), as log.jsonl drops them."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        note("tensorboard is not installed: logging to log.jsonl only (pip install tensorboard, or set "
+             "train.tensorboard: false)")
+        return None
+    except Exception as e:  # installed but not importable (e.g. a protobuf it cannot use): not worth a failed run
+        note(f"tensorboard cannot be loaded ({type(e).__name__}: {e}): logging to log.jsonl only")
+        return None
+    return SummaryWriter(folder, purge_step=purge_step)
 
 
 class TrainLog:
@@ -27,13 +48,8 @@ class TrainLog:
             os.remove(self.path)
         self._file = open(self.path, "a", encoding="utf-8")
         if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-
-                self._tb = SummaryWriter(os.path.join(out_dir, "tensorboard"))
-            except ImportError:
-                if note:
-                    note("tensorboard is not installed: logging to log.jsonl only")
+            self._tb = _summary_writer(os.path.join(out_dir, "tensorboard"),
+                                       0 if resume_step is None else resume_step + 1, note or print)
 
     def _truncate_after(self, step: int) -> None:
         if not os.path.exists(self.path):
@@ -60,7 +76,7 @@ class TrainLog:
         if self._tb is not None:
             step = record.get("step", 0)
             for key, value in record.items():
-                if key not in ("step", "time") and isinstance(value, (int, float)) and value is not None:
+                if key not in ("step", "time") and isinstance(value, (int, float)) and not isinstance(value, bool):
                     self._tb.add_scalar(key, value, step)
             if isinstance(record.get("sample"), str):
                 self._tb.add_text("sample", record["sample"], step)

@@ -379,7 +379,7 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
         loader.close()
         log.close()
 
-    agreement = rank_agreement(prep, rt)
+    agreement = rank_agreement(prep, optimizer, rt)
     if rt.is_main and cfg.export_hf:
         from train.hf import export
 
@@ -405,21 +405,46 @@ def run(cfg, *, shard_dir: str, out_dir: str, seed: int, note: Optional[Note] = 
     }
 
 
-def rank_agreement(prep, rt: Runtime) -> Optional[dict]:
-    """Under torchrun: each rank's checksum of the full weights; they must be equal (replicas agree)."""
+def weight_checksum(state: dict) -> float:
+    """Sum of all weights in float64, the tied lm_head.weight counted once (as the embedding)."""
+    return float(sum(t.detach().double().sum().item() for k, t in sorted(state.items()) if k != "lm_head.weight"))
+
+
+def replicated_optimizer_state(optimizer) -> list:
+    """What every rank's optimiser holds in full whatever the parallelism: each group's hyperparameters (the
+    learning rate as the loop last set it) and each parameter's update count (AdamW's `step`), in parameter
+    order. Ranks that applied different numbers of updates (one skipping a step another took) or ended on
+    different rates differ here."""
+    out = []
+    for group in optimizer.param_groups:
+        out.append({k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(group.items())
+                    if k in ("lr", "betas", "eps", "weight_decay")})
+        out.append([float(optimizer.state[p]["step"]) if "step" in optimizer.state.get(p, {}) else 0.0
+                    for p in group["params"]])
+    return out
+
+
+def rank_agreement(prep, optimizer, rt: Runtime) -> Optional[dict]:
+    """Under torchrun, each rank's weight checksum, and whether the ranks agree.
+
+    DDP: every rank holds a full replica of the weights; weight_checksums are the replicas' checksums and
+    `agree` requires them equal (replicas drift apart if a gradient sync or an update is missed on one).
+    FSDP: each weight exists once, sharded across the ranks, so there is no replica to compare (gathering
+    the full weights on every rank would make them identical by construction); weight_checksums are each
+    rank's checksum of its own shards (they differ; their sum is the model's checksum, which the
+    two-process test compares with one process). For both, `agree` also requires the state every rank
+    does replicate to be equal: the optimiser's hyperparameters and per-parameter update counts
+    (replicated_optimizer_state), so that every shard or replica took the same updates at the same rates."""
     if rt.world == 1:
         return None
+    state = prep.raw.state_dict()  # DDP: the full replica; FSDP2: DTensors holding this rank's shards
     if prep.fsdp:
-        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
-        # every rank gathers the full weights (no cpu_offload: then all ranks hold them) to check its view
-        sd = get_model_state_dict(prep.raw, options=StateDictOptions(full_state_dict=True))
-        tensors = [v for k, v in sorted(sd.items()) if k != "lm_head.weight"]
-    else:
-        tensors = [v for k, v in sorted(prep.raw.state_dict().items()) if k != "lm_head.weight"]
-    checksum = float(sum(t.detach().double().sum().item() for t in tensors))
-    sums = all_gather_objects(checksum, rt)
-    return {"processes": rt.world, "weight_checksums": sums, "agree": len(set(sums)) == 1}
+        state = {k: (v.to_local() if hasattr(v, "to_local") else v) for k, v in state.items()}
+    sums = all_gather_objects(weight_checksum(state), rt)
+    replicated = all_gather_objects(replicated_optimizer_state(optimizer), rt)
+    weights_agree = True if prep.fsdp else len(set(sums)) == 1
+    return {"processes": rt.world, "weight_checksums": sums,
+            "agree": weights_agree and all(r == replicated[0] for r in replicated)}
 
 
 def _plain(cfg) -> dict:

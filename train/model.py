@@ -16,9 +16,12 @@ that linear weights are stored (out, in) as torch.nn.Linear does, where Hugging 
 (in, out): train/hf.py transposes them.
 
 The embedding table may hold more rows than the vocabulary (padded_vocab_size, e.g. 50,304 for 50,257)
-because matmuls with a multiple of 64 columns run faster. The extra rows start at zero, never appear as
-inputs, and their logits are cut off before the softmax, so the model computes exactly the distribution
-of an unpadded GPT-2; export drops them.
+because matmuls with a multiple of 64 columns run faster. The extra rows start at zero and never appear
+as inputs, and their logits never reach a softmax: the training loss adds a mask of -inf to their columns
+(exactly zero probability, and the logits stay contiguous for the fused loss kernel), the chunked loss
+(train/losses.py) multiplies by the vocabulary rows only, and forward() without targets returns the
+vocab_size columns only. So the model computes exactly the distribution of an unpadded GPT-2; export drops
+the rows.
 """
 
 from __future__ import annotations

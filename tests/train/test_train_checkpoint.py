@@ -2,6 +2,8 @@
 
 import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -56,3 +58,33 @@ def test_missing_and_foreign_files(tmp_path):
         ckpt.load(str(tmp_path / "other.pt"))
     with pytest.raises(ckpt.CheckpointError, match="no step_"):
         ckpt.resolve(str(tmp_path))
+
+
+def test_temporary_files_of_killed_writers_are_removed(tmp_path):
+    """A writer killed between torch.save and the rename leaves step_N.pt.tmp.HOST.PID: the next save or
+    load in that folder deletes it once its process is gone; a live writer's and another host's stay."""
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a PID that no process holds any more
+    host = ckpt._host()
+    stale = [f"step_000010.pt.tmp.{host}.{dead.pid}", f"step_000020.pt.tmp.{dead.pid}"]  # the second: older name
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        kept = [f"step_000030.pt.tmp.{host}.{alive.pid}", f"step_000030.pt.tmp.{host}.{os.getpid()}",
+                f"step_000040.pt.tmp.other-host.{dead.pid}", "step_000050.pt.tmp.notes"]
+        for name in stale + kept:
+            (folder / name).write_bytes(b"partial")
+        path = ckpt.save(str(folder), 60, payload(), keep=3)
+        assert sorted(os.listdir(folder)) == sorted(kept + ["step_000060.pt"])
+        # the same on load (e.g. resuming after the kill, before anything is saved)
+        for name in stale:
+            (folder / name).write_bytes(b"partial")
+        assert ckpt.load(path)["step"] == 60
+        assert sorted(os.listdir(folder)) == sorted(kept + ["step_000060.pt"])
+    finally:
+        alive.kill()
+        alive.wait()
+    # once the writer is gone, its file goes too
+    ckpt.load(path)
+    assert f"step_000030.pt.tmp.{host}.{alive.pid}" not in os.listdir(folder)
