@@ -125,11 +125,12 @@ def extract_page(html: Union[str, bytes], url: Optional[str] = None, cfg: Option
                      encoding_source=source, raw_chars=raw_chars, removed_lines=removed)
 
 
-def extract(html: Union[str, bytes], url: Optional[str] = None) -> Optional[str]:
+def extract(html: Union[str, bytes], url: Optional[str] = None, content_type: Optional[str] = None) -> Optional[str]:
     """The main text of a page exactly as the clean stage extracts it (default settings), or None.
 
-    `html` is the page as text, or as the HTTP body's bytes (then decoded as the stage does). This runs
+    `html` is the page as text, or as the HTTP body's bytes, then decoded as the stage does: with
+    `content_type` (the HTTP Content-Type header, whose charset comes first) when given. This runs
     in the calling process, without the stage's time limit (see clean/guard.py for that).
     """
-    result = extract_page(html, url)
+    result = extract_page(html, url, content_type=content_type)
     return result.text if result is not None else None

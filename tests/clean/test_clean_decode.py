@@ -98,3 +98,14 @@ def test_undecodable_bytes_never_raise():
     assert isinstance(d.text, str) and d.text
     d = decode_html(b"", None)
     assert d.text == ""
+
+
+def test_clean_extract_reads_the_http_charset_like_the_stage():
+    from clean import extract
+
+    # The header says windows-1251 (right); the page's own <meta> says KOI8-R (wrong). The header wins.
+    page = ('<html><head><meta charset="koi8-r"><title>x</title></head><body><article><p>' +
+            RUSSIAN[15:-22] * 3 + "</p></article></body></html>").encode("cp1251")
+    text = extract(page, "http://ru.example/a", content_type="text/html; charset=windows-1251")
+    assert text and "красавица" in text
+    assert "красавица" not in (extract(page, "http://ru.example/a") or "")  # the lying <meta> alone

@@ -123,3 +123,19 @@ def test_cli_set_with_bad_yaml_or_no_value_is_a_config_error(repo_root, cli):
         r = cli("validate", demo, "--set", pair)
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert expected in r.stderr
+
+
+def test_cli_status_and_stage_range(repo_root, cli, tmp_path):
+    demo = os.path.join(repo_root, "examples", "demo.yaml")
+    work = tmp_path / "work"
+    dump = tmp_path / "RS.jsonl"  # the demo's own submissions exist only once `make demo` made them
+    dump.write_text('{"id": "a", "url": "http://example.com/", "score": 5}\n')
+    sets = ["--set", f"run.work_dir={work}", "--set", f"crawl.submissions=[{dump}]"]
+    r = cli("status", demo, *sets)
+    assert r.returncode == 0, r.stderr
+    lines = [line.split() for line in r.stdout.splitlines() if line.startswith("  ")]
+    assert [w[0] for w in lines] == ["crawl", "clean", "dedupe", "shard", "train", "report"]
+    assert lines[0][1] == "missing" and lines[1][1:] == ["blocked", "(waiting", "for", "crawl)"]
+    r = cli("run", demo, *sets, "--from", "shard", "--until", "clean")
+    assert r.returncode == 1 and "--from shard comes after --until clean" in r.stderr
+    assert not work.exists()  # nothing written for a command that cannot run

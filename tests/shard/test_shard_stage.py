@@ -250,3 +250,26 @@ def test_worker_errors_are_unwrapped():
                            "cannot decompress after line 3: truncated [while running 'ReadEncode']\n")
     assert _user_error(wrapped) == "/w/docs/a.jsonl.zst: cannot decompress after line 3: truncated"
     assert _user_error(RuntimeError("ZeroDivisionError: division by zero")) is None
+
+
+def test_a_saved_tokenizer_file_reproduces_the_shards(tmp_path, books):
+    # kind: file through the whole stage: the tokenizer.json a run saved, given back as a file, gives
+    # the same shards, indexes and manifest tokenizer entry (its hash and vocabulary).
+    docs = books[:30]
+    first, second = str(tmp_path / "trained"), str(tmp_path / "from_file")
+    shard = {"shard_tokens": 20_000, "val_fraction": 0.1}
+    write_dedupe(first, docs, files=2)
+    run_shard(first, {"tokenizer": {"kind": "train", "vocab_size": 600}, **shard})
+    saved = os.path.join(first, "shard", "tokenizer.json")
+    write_dedupe(second, docs, files=2)
+    record = run_shard(second, {"tokenizer": {"kind": "file", "file": saved}, **shard})
+    a = folder_bytes(os.path.join(first, "shard"))
+    b = folder_bytes(os.path.join(second, "shard"))
+    payload = sorted(n for n in a if n.endswith((".bin", ".idx")))
+    assert payload and payload == sorted(n for n in b if n.endswith((".bin", ".idx")))
+    assert all(a[n] == b[n] for n in payload)
+    assert a["tokenizer.json"] == b["tokenizer.json"]
+    ma, mb = json.loads(a["manifest.json"]), json.loads(b["manifest.json"])
+    assert mb["tokenizer"]["kind"] == "file" and mb["tokenizer"]["sha256"] == ma["tokenizer"]["sha256"]
+    assert mb["vocab_size"] == ma["vocab_size"] == 600
+    assert record["counts"]["out"] == len(docs)
