@@ -163,12 +163,14 @@ class HostileSite:
         **{f"/secret/{i}": "robots" for i in range(8)},  # several wait for robots.txt at once
         "/gone": "http_404",
         "/wait-an-hour": "retry_after",
+        "/wait-a-second": "stored",  # a 429 with Retry-After: 1, then the page: waited out, then stored
         "/to-ftp": "scheme",
     }
 
     def __init__(self):
         self.flaky_calls = 0
         self.flaky_plain_calls = 0
+        self.wait_a_second_at: list = []  # arrival times (time.monotonic) of /wait-a-second
 
     def __call__(self, req, host, path):
         if path == "/robots.txt":
@@ -223,6 +225,11 @@ class HostileSite:
             return 200, [("Content-Type", "image/png")], b"\x89PNG\r\n\x1a\n" + b"\0" * 1000
         if path == "/wait-an-hour":
             return 429, [HTML, ("Retry-After", "3600")], b"<html>slow down</html>"
+        if path == "/wait-a-second":
+            self.wait_a_second_at.append(time.monotonic())
+            if len(self.wait_a_second_at) == 1:
+                return 429, [HTML, ("Retry-After", "1")], b"<html>slow down a little</html>"
+            return 200, [HTML], html_page("after the wait")
         if path == "/to-ftp":
             return 302, [("Location", "ftp://files.example.org/x")], b""
         return 404, [HTML], b"<html>gone</html>"

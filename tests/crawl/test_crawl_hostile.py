@@ -36,6 +36,8 @@ def test_hostile_site(tmp_path, make_config):
             stored[link["url"][len(base):]] = final_url
             outcome[link["url"][len(base):]] = "stored"
     assert outcome == site.expected
+    first, second = site.wait_a_second_at  # a short Retry-After is waited out, then the page fetched
+    assert second - first >= 0.95
 
     counts = record["counts"]
     assert counts["in"] == len(site.expected)
