@@ -10,6 +10,7 @@ Only the standard library is used here, so `train/` can declare its config witho
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import glob
 import os
@@ -145,6 +146,8 @@ class _Builder:
         elif tp is str:
             if isinstance(value, str):
                 return self.check_path(value, where, path_kind) if path_kind else value
+            if isinstance(value, datetime.date) and not path_kind:
+                return value.isoformat()  # YAML reads an unquoted 2017-12-01 as a date; take it as written
         else:
             raise TypeError(f"schema: unsupported type {tp!r} at {where}")
         self.problem(where, f"expected {_type_name(tp)}, got {_describe(value)}")

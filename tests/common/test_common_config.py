@@ -41,6 +41,10 @@ def test_build_accepts_valid_values(tmp_path):
     assert problems == []
     assert obj.count == 5 and obj.inner.rate == 1.0 and obj.inner.mode == "b"
     assert obj.source == str(f)  # resolved against the config's folder
+    import datetime
+
+    obj, problems = build(Block, {"name": datetime.date(2017, 12, 1)}, base_dir=str(tmp_path))
+    assert problems == [] and obj.name == "2017-12-01"  # YAML's unquoted date, taken as written
 
 
 @pytest.mark.parametrize("data,expected", [
