@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 # WHATWG's encoding labels map several legacy names to their supersets, which is what browsers (and
@@ -39,6 +40,9 @@ META_SCAN_BYTES = 8192
 DETECT_BYTES = 65536
 # A declared encoding is kept if at most this share of characters fail to decode (stray bad bytes).
 MAX_BAD_SHARE = 0.001
+# Valid UTF-8 bytes declared as a multi-byte legacy charset that also decodes them: UTF-8 from this
+# many non-ASCII characters on (fewer can be that charset's characters forming UTF-8 by chance).
+MIN_UTF8_CHARS = 8
 
 
 @dataclass
@@ -71,7 +75,23 @@ def charset_from_content_type(content_type: Optional[str]) -> Optional[str]:
 
 def charset_from_meta(body: bytes) -> Optional[str]:
     m = _META_RE.search(body[:META_SCAN_BYTES])
-    return normalize_charset(m.group(1).decode("ascii", "replace")) if m else None
+    enc = normalize_charset(m.group(1).decode("ascii", "replace")) if m else None
+    # A <meta> readable as ASCII bytes cannot be in UTF-16: the HTML standard reads it as UTF-8.
+    return "utf-8" if enc and enc.startswith("utf-16") else enc
+
+
+def _utf8_chars(body: bytes) -> int:
+    """Non-ASCII characters in a body that is valid UTF-8 (its lead bytes)."""
+    return sum(body.count(bytes([b])) for b in range(0xC2, 0xF5))
+
+
+@lru_cache(maxsize=None)
+def _single_byte(encoding: str) -> bool:
+    """Whether every byte is one character in this codec (cp1251, KOI8-R, ISO-8859-*), not a multi-byte one."""
+    try:
+        return len(bytes(range(256)).decode(encoding, errors="replace")) == 256
+    except LookupError:
+        return False
 
 
 def _bom(body: bytes) -> Optional[str]:
@@ -148,7 +168,11 @@ def decode_html(body: bytes, content_type: Optional[str] = None) -> Decoded:
         if not enc.startswith("utf"):  # a legacy charset: see the guard above
             if utf8 is None:
                 utf8 = _is_utf8_with_multibyte(body)
-            if utf8:
+            # In a multi-byte charset (Shift_JIS, GBK, Big5, EUC-KR) a few characters can form valid
+            # UTF-8 by chance (half-width "ﾃｽ" is C3 BD, UTF-8's "ý"; kanji and hanzi never do for
+            # long): there, UTF-8 wins when the bytes do not decode under the declaration, or when they
+            # hold MIN_UTF8_CHARS or more UTF-8 characters (a UTF-8 page, whatever the server says).
+            if utf8 and (_single_byte(enc) or _try(body, enc) is None or _utf8_chars(body) >= MIN_UTF8_CHARS):
                 return Decoded(body.decode("utf-8"), "utf-8", "utf8")
         got = _try(body, enc)
         if got is not None:

@@ -36,8 +36,9 @@ PAGES_PER_BATCH = 16
 
 class ProcessWarcFile(beam.DoFn):
     """One WARC file -> ("record", (shard, (kind, record))) for each response record, then
-    ("stats", stats dict). One output, split afterwards: Beam's Dask runner mixes up the outputs of
-    a multi-output ParDo."""
+    ("stats", stats dict). One output, split afterwards by two filters: the simplest form for every
+    runner (Beam 2.77's own DaskRunner, which webtext no longer uses, mixed up the outputs of a
+    multi-output ParDo)."""
 
     def __init__(self, cfg: Config, num_shards: int):
         self.cfg = cfg

@@ -96,12 +96,18 @@ _BEFORE, _AFTER = 1024, 400
 
 def wikipedia_markup(body: bytes) -> Optional[str]:
     """The Wikipedia marker found in a page's HTML, or None."""
+    # Windows around the occurrences, overlapping ones merged, so a page naming Wikipedia thousands
+    # of times (a reference list) costs at most one pass over the page.
     at = body.find(b"ikipedia")
     while at != -1:
-        m = WIKIPEDIA_HTML.search(body[max(0, at - _BEFORE):at + _AFTER].lower())
+        lo, hi = max(0, at - _BEFORE), at + _AFTER
+        at = body.find(b"ikipedia", at + 1)
+        while at != -1 and at - _BEFORE <= hi:
+            hi = at + _AFTER
+            at = body.find(b"ikipedia", at + 1)
+        m = WIKIPEDIA_HTML.search(body[lo:hi].lower())
         if m:
             return m.group(0)[:120].decode("utf-8", "replace")
-        at = body.find(b"ikipedia", at + 1)
     return None
 
 

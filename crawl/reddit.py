@@ -10,8 +10,8 @@ line, which the link builder then reads like a dump.
   the token on each listing request as it is sent: it asks for one before the first listing request
   and asks again before the token's `expires_in` runs out.
 - Rate limits: Reddit's budget (X-Ratelimit-Remaining / -Reset / -Used) is per client, so it is one
-  budget for every request of the run (`RateBudget`). `RateLimitMiddleware`, the downloader
-  middleware each listing request passes last before it is sent, holds every listing request, of
+  budget for every request of the run (`RateBudget`). `RateLimitMiddleware`, a downloader
+  middleware near the end of the chain (only the OAuth middleware comes after it), holds every listing request, of
   every listing, while at most `ratelimit_reserve` requests are left until X-Ratelimit-Reset, and
   after a 429 (or 503) until its Retry-After. Requests are also spaced by min_interval_s
   (DOWNLOAD_DELAY), and the 429 (or 5xx) itself is retried after its Retry-After, or with

@@ -808,6 +808,8 @@ def _drop_kind(reason: str, filters: Optional[dict]) -> str:
         return "Wikipedia / blocked host"
     if reason == "lang":
         return "language"
+    if reason == "duplicate_id":
+        return "duplicate"
     if filters and reason in filters:
         return "quality rule"
     return "response / extraction"

@@ -10,10 +10,10 @@ shard.pack. The transforms only move data between them:
         rejects --> rejects/rejects-00000-of-00001.jsonl.zst
         stats   --> one merged stats JSON
 
-Nothing is emitted from finish_bundle, there are no side inputs and no multi-output ParDo (Beam's
-Dask runner hands every output of a multi-output ParDo to every consumer, tags ignored): ReadEncode
-emits (kind, value) pairs that three filters split. So the same pipeline runs on the DirectRunner,
-Beam's Dask runner and the portable runners, with the same bytes out.
+Nothing is emitted from finish_bundle, there are no side inputs and no multi-output ParDo (Beam
+2.77's own DaskRunner, since replaced by webtext/beam_dask.py, handed every output of a multi-output
+ParDo to every consumer): ReadEncode emits (kind, value) pairs that three filters split. So the same
+pipeline runs on the DirectRunner, the Dask runner and the portable runners, with the same bytes out.
 """
 
 from __future__ import annotations

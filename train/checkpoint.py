@@ -20,8 +20,9 @@ can read it without running any pickled code):
 Only model_config, model and step are required (a checkpoint made by hand for init_from may hold just those).
 
 A checkpoint is written to step_NNNNNN.pt.tmp.HOST.PID and renamed into place. A writer killed before the
-rename leaves that file behind; save() and load() delete such leftovers in the folder they use when their
-writer is gone (same host, no process with that PID), and leave those of live writers or other hosts alone.
+rename leaves that file behind; save() deletes such leftovers in its folder when their writer is gone
+(same host, no process with that PID), and leaves those of live writers or other hosts alone. load()
+deletes nothing (a reader may not see the writer's processes: another PID namespace).
 """
 
 from __future__ import annotations
@@ -125,8 +126,9 @@ def save(folder: str, step: int, payload: dict, keep: int) -> str:
 
 
 def load(path: str, map_location="cpu") -> dict:
-    """Read a checkpoint with weights_only=True; CheckpointError naming the file when it is not usable."""
-    remove_stale_temporaries(os.path.dirname(os.path.abspath(path)))
+    """Read a checkpoint with weights_only=True; CheckpointError naming the file when it is not usable.
+    (Reading deletes nothing: a reader, such as `webtext eval` beside a running trainer, cannot tell a
+    dead writer from a live one in another PID namespace; the writer's own save() cleans its folder.)"""
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: checkpoint not found")
     try:

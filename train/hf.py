@@ -98,6 +98,11 @@ def export(state: dict, cfg: GPTConfig, out_dir: str, *, tokenizer: Optional[str
     mistyped `--out .` must not delete a folder of other things."""
     from safetensors.torch import save_file
 
+    out_dir = os.path.abspath(out_dir)  # "." or "x/." would put the temporary folder inside out_dir
+    cwd = os.path.abspath(os.getcwd())
+    if cwd == out_dir or cwd.startswith(out_dir.rstrip(os.sep) + os.sep):
+        raise WebtextError(f"{out_dir}: is the current folder or holds it; the export replaces its folder "
+                           "whole, so give another one")
     if os.path.isdir(out_dir):
         foreign = sorted(set(os.listdir(out_dir)) - EXPORT_FILES)
         if foreign:
@@ -111,7 +116,7 @@ def export(state: dict, cfg: GPTConfig, out_dir: str, *, tokenizer: Optional[str
         from train.data import tokenizer_info
 
         eot_id = tokenizer_info(tokenizer)["eot_id"]
-    tmp = out_dir.rstrip("/") + f".tmp.{os.getpid()}"
+    tmp = f"{out_dir}.tmp.{os.getpid()}"  # beside out_dir, so the rename below is atomic
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     save_file(to_hf_state_dict(state, cfg), os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})

@@ -109,6 +109,11 @@ def _beam_flags() -> dict:
     """Every pipeline option registered in this process: flag name without dashes -> dest."""
     from apache_beam.options.pipeline_options import _BeamArgumentParser
 
+    try:  # the Dask options (Beam's and webtext's) are registered on import: valid under any runner
+        import webtext.beam_dask  # noqa: F401
+    except ImportError:  # dask not installed: its options are then unknown, as they should be
+        pass
+
     names: dict = {}
     seen: set = set()
     todo = [PipelineOptions]

@@ -39,6 +39,7 @@ See docs/scaling.md.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import hashlib
 import logging
@@ -230,11 +231,16 @@ class _SideInput:
 
 def _dumps(obj) -> bytes:
     try:
-        return pickle.dumps(obj, protocol=4)
+        data = pickle.dumps(obj, protocol=4)
+        if b"__main__" not in data:
+            return data
+        # pickle refers to classes and functions of a script's __main__ by name, which a worker cannot
+        # import: cloudpickle sends them by value (as distributed's own serialiser does)
     except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a lambda among the elements
-        import cloudpickle
+        pass
+    import cloudpickle
 
-        return cloudpickle.dumps(obj, protocol=4)
+    return cloudpickle.dumps(obj, protocol=4)
 
 
 class _Part(list):
@@ -702,7 +708,7 @@ class DaskPipelineResult(PipelineResult):
             self.future.result(timeout=None if duration is None else duration / 1000)
             self._state = PipelineState.DONE
             failed = False
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes before Python 3.11
             if duration is not None and not self.future.done():
                 failed = None  # still running: Beam's contract is to return the state, not to stop
                 return self._state

@@ -43,7 +43,7 @@ class RunConfig:
 class BeamConfig:
     """The Beam runner for clean, dedupe and shard."""
 
-    # direct: the local DirectRunner; dask: Beam's Dask runner; flink/spark/dataflow: pass-through.
+    # direct: the local DirectRunner; dask: webtext's Dask runner (webtext/beam_dask.py); flink/spark/dataflow: pass-through.
     runner: Literal["direct", "dask", "flink", "spark", "dataflow"] = "direct"
     # Worker processes for the DirectRunner (or for a local Dask cluster that webtext starts); 0 = all cores.
     workers: int = 0

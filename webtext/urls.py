@@ -38,13 +38,13 @@ _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f
 
 
 def unescape_html(url: str) -> str:
-    """`&amp;` and other complete HTML escapes undone (twice-escaped `&amp;amp;` too); nothing else."""
-    for _ in range(3):
+    """`&amp;` and other complete HTML escapes undone, repeatedly (`&amp;amp;` too), so that normalising
+    a normalised URL changes nothing; nothing else. Each round shortens the URL, so this ends."""
+    while True:
         undone = _ENTITY.sub(lambda m: html.unescape(m.group(0)), url)
         if undone == url:
-            break
+            return url
         url = undone
-    return url
 
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -109,3 +109,18 @@ def test_clean_extract_reads_the_http_charset_like_the_stage():
     text = extract(page, "http://ru.example/a", content_type="text/html; charset=windows-1251")
     assert text and "красавица" in text
     assert "красавица" not in (extract(page, "http://ru.example/a") or "")  # the lying <meta> alone
+
+
+def test_a_few_multibyte_characters_that_happen_to_be_utf8_keep_their_declared_charset():
+    # Half-width katakana "ﾃｽ" in Shift_JIS is C3 BD: valid UTF-8 ("ý") by chance. The bytes decode
+    # under the declaration, which is multi-byte, so the declaration stands.
+    body = "<html><body><p>ﾃｽ</p></body></html>".encode("cp932")
+    assert body.decode("utf-8") == "<html><body><p>ý</p></body></html>"  # valid UTF-8 by chance
+    d = decode_html(body, "text/html; charset=Shift_JIS")
+    assert d.encoding == "cp932" and "ﾃｽ" in d.text
+
+
+def test_a_utf16_meta_on_an_8bit_page_is_read_as_utf8():
+    body = '<html><head><meta charset="utf-16"></head><body>café plain</body></html>'.encode("utf-8")
+    d = decode_html(body)
+    assert d.encoding == "utf-8" and "café plain" in d.text

@@ -114,3 +114,15 @@ def test_binary_sniffing():
     assert looks_binary(b"<html>\x00\x00\x00") == "NUL bytes"
     assert looks_binary(article_html().encode()) is None
     assert looks_binary("<html>élan</html>".encode("utf-16")) is None
+
+
+def test_wikipedia_markup_is_found_among_thousands_of_links_to_wikipedia():
+    from clean.process import wikipedia_markup
+
+    refs = b"<li><a href='https://en.wikipedia.org/wiki/Ref'>Wikipedia</a></li>" * 3000
+    assert wikipedia_markup(b"<html><body>" + refs + b"</body></html>") is None  # links are not copies
+    copied = (b"<html><body>" + refs + b"<div class='printfooter'>Retrieved from <a dir='ltr' "
+              b"href='https://en.wikipedia.org/w/index.php?title=Cat'>here</a></div></body></html>")
+    assert wikipedia_markup(copied).startswith("retrieved from <a")
+    head = b"<html><head><link rel='canonical' href='https://en.wikipedia.org/wiki/Cat'></head><body>"
+    assert wikipedia_markup(head + refs + b"</body></html>").startswith("<link rel='canonical'")

@@ -110,9 +110,12 @@ def test_rotating_writer(tmp_path):
     ("http://a.com/x?id=1&section=news&region=eu&para=2&copy=1&times=3",
      "http://a.com/x?id=1&section=news&region=eu&para=2&copy=1&times=3"),
     ("http://a.com/x?a=1&amp;amp;b=2&amp;c=%3d", "http://a.com/x?a=1&b=2&c=%3D"),
+    ("http://a.com/?a=&amp;amp;amp;amp;", "http://a.com/?a="),
     # the query is otherwise kept as written: it is the URL that gets fetched
     ("http://a.com/search?q=a+b&flag&utm_medium=x", "http://a.com/search?q=a+b&flag"),
     ("ftp://example.com/", None), ("javascript:alert(1)", None), ("http:///nohost", None), ("not a url", None),
 ])
 def test_normalize_url(url, expected):
     assert normalize_url(url) == expected
+    if expected is not None:
+        assert normalize_url(expected) == expected  # normalising twice changes nothing

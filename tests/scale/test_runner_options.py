@@ -55,3 +55,19 @@ def test_pass_through_options_for_the_other_runners(runner, options, expected):
 def test_an_option_no_runner_knows_is_a_config_error_naming_it():
     with pytest.raises(ConfigError, match=r"beam.options.flink_mastr: not a pipeline option"):
         pipeline_options(beam_block("flink", options={"flink_mastr": "jm:8081"}))
+
+
+def test_dask_options_are_valid_under_another_runner_in_a_fresh_process(repo_root):
+    # The Dask options are registered when webtext.beam_dask is imported; a process that never ran a Dask
+    # pipeline must still accept them (switching beam.runner to direct keeps the options block valid).
+    import subprocess
+    import sys
+
+    code = ("import types\nfrom webtext.beam import pipeline_options\n"
+            "b = types.SimpleNamespace(runner='direct', workers=1, direct_running_mode='in_memory', dask_address=None,"
+            " options={'dask_npartitions': 64})\n"
+            "print(pipeline_options(b).get_all_options()['npartitions'])\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120,
+                       env={"PYTHONPATH": repo_root, "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "64"

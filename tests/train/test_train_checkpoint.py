@@ -61,8 +61,9 @@ def test_missing_and_foreign_files(tmp_path):
 
 
 def test_temporary_files_of_killed_writers_are_removed(tmp_path):
-    """A writer killed between torch.save and the rename leaves step_N.pt.tmp.HOST.PID: the next save or
-    load in that folder deletes it once its process is gone; a live writer's and another host's stay."""
+    """A writer killed between torch.save and the rename leaves step_N.pt.tmp.HOST.PID: the next save in
+    that folder deletes it once its process is gone; a live writer's and another host's stay, and
+    loading (a reader, which may not see the writer's processes) deletes nothing."""
     folder = tmp_path / "checkpoints"
     folder.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -77,14 +78,14 @@ def test_temporary_files_of_killed_writers_are_removed(tmp_path):
             (folder / name).write_bytes(b"partial")
         path = ckpt.save(str(folder), 60, payload(), keep=3)
         assert sorted(os.listdir(folder)) == sorted(kept + ["step_000060.pt"])
-        # the same on load (e.g. resuming after the kill, before anything is saved)
         for name in stale:
             (folder / name).write_bytes(b"partial")
         assert ckpt.load(path)["step"] == 60
-        assert sorted(os.listdir(folder)) == sorted(kept + ["step_000060.pt"])
+        assert sorted(os.listdir(folder)) == sorted(kept + stale + ["step_000060.pt"])  # a reader deletes nothing
     finally:
         alive.kill()
         alive.wait()
-    # once the writer is gone, its file goes too
-    ckpt.load(path)
+    # once the writer is gone, the next save removes its file too
+    ckpt.save(str(folder), 70, payload(), keep=3)
     assert f"step_000030.pt.tmp.{host}.{alive.pid}" not in os.listdir(folder)
+    assert not any(name in os.listdir(folder) for name in stale)

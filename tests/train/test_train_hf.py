@@ -85,3 +85,13 @@ def test_export_replaces_an_earlier_export_but_never_a_folder_of_other_things(tm
         export(state, cfg, str(precious), tokenizer=bpe_tokenizer)
     assert (precious / "notes.txt").read_text() == "keep me"
     assert sorted(os.listdir(tmp_path)) == ["hf", "project"]  # no half-written folder left beside it
+
+    # "--out ." from inside an earlier export: refused, nothing deleted
+    cwd = os.getcwd()
+    try:
+        os.chdir(out)
+        with pytest.raises(WebtextError, match="current folder"):
+            export(state, cfg, ".", tokenizer=bpe_tokenizer)
+    finally:
+        os.chdir(cwd)
+    assert (out / "model.safetensors").exists()
