@@ -64,14 +64,15 @@ class Settings:
     doc_shards: int
     reject_shards: int
     cluster_shards: int
+    # decontamination rules (dedupe.config.Decontamination holds their defaults)
+    removal_ngram: int
+    overlap_ngram: int
+    cut_chars: int
+    min_piece_chars: int
+    max_pieces: int
+    max_doc_frequency: int
     benchmarks: list = field(default_factory=list)  # [contamination.BenchmarkSpec]
     index_plan: Optional[contam.IndexPlan] = None
-    removal_ngram: int = 13
-    overlap_ngram: int = 8
-    cut_chars: int = 200
-    min_piece_chars: int = 200
-    max_pieces: int = 10
-    max_doc_frequency: int = 10
 
     @property
     def stats_path(self) -> str:
